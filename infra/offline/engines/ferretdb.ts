@@ -1,0 +1,81 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import mongoose from 'mongoose';
+import { waitForPort } from './ports.ts';
+import type { Engine, EngineHealth } from './types.ts';
+
+export interface FerretOptions {
+  dataDir: string;
+  port: number;
+  binary: string;
+  /** MONGODB_URI of an existing MongoDB-compatible server (e.g. DocumentDB through a tunnel); skips FerretDB. */
+  externalUri?: string;
+  log?: (line: string) => void;
+}
+
+/**
+ * FerretDB v1.24.2 on its SQLite backend: the MongoDB wire protocol with no second server to run,
+ * so this engine starts and stops on its own, independently of PostgreSQL.
+ */
+export async function startFerretDB(options: FerretOptions): Promise<Engine> {
+  let child: ChildProcess | undefined;
+  const uri = options.externalUri ?? `mongodb://127.0.0.1:${options.port}/`;
+  if (!options.externalUri) {
+    if (!existsSync(options.binary)) throw new Error(`FerretDB is not built at ${options.binary}: run \`npm run setup\``);
+    await mkdir(options.dataDir, { recursive: true });
+    child = spawn(
+      options.binary,
+      [
+        '--handler=sqlite',
+        `--sqlite-url=file:${join(options.dataDir, '/')}`,
+        `--state-dir=${options.dataDir}`,
+        `--listen-addr=127.0.0.1:${options.port}`,
+        '--debug-addr=-',
+        '--telemetry=disable',
+        '--log-level=warn',
+        '--log-format=text',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const current = child;
+    let exited = false;
+    current.on('exit', () => {
+      exited = true;
+    });
+    current.stdout?.on('data', (d) => options.log?.(String(d)));
+    current.stderr?.on('data', (d) => options.log?.(String(d)));
+    await waitForPort(options.port, 20_000, () => !exited);
+  }
+  return {
+    name: 'ferretdb',
+    mode: child ? 'embedded' : 'external',
+    env: () => ({ MONGODB_URI: uri }),
+    pids: () => (child?.pid ? [child.pid] : []),
+    async health(): Promise<EngineHealth> {
+      const conn = mongoose.createConnection(uri, { serverSelectionTimeoutMS: 2_000 });
+      try {
+        await conn.asPromise();
+        const ping = await conn.db?.admin().command({ ping: 1 });
+        return { name: 'ferretdb', mode: child ? 'embedded' : 'external', ok: ping?.ok === 1, detail: `ping ${JSON.stringify(ping)}` };
+      } catch (error) {
+        return { name: 'ferretdb', mode: child ? 'embedded' : 'external', ok: false, detail: (error as Error).message };
+      } finally {
+        await conn.close().catch(() => {});
+      }
+    },
+    async stop() {
+      const c = child;
+      if (!c || c.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => c.kill('SIGKILL'), 5_000);
+        c.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        c.kill('SIGTERM');
+      });
+    },
+  };
+}

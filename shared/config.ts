@@ -1,0 +1,81 @@
+import { z } from 'zod';
+
+/**
+ * Configuration is read from the environment and validated once per container, at first use.
+ * Nothing else in the codebase reads process.env.
+ */
+const PlatformEnv = z.object({
+  STAGE: z.string().default('local'),
+  AWS_REGION: z.string().default('us-east-1'),
+  EVENT_BUS_NAME: z.string().default('shop-events'),
+  /** Comma-separated origins allowed by CORS; `*` only makes sense offline. */
+  CORS_ALLOWED_ORIGINS: z.string().default('*'),
+  /** Largest JSON body a handler accepts, in bytes. */
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(256 * 1024),
+  MONGODB_URI: z.string().optional(),
+  /** A DynamoDB-compatible endpoint (dynalite offline); unset in AWS. */
+  DYNAMODB_ENDPOINT: z.string().url().optional(),
+  EVENTBRIDGE_ENDPOINT: z.string().url().optional(),
+  SFN_ENDPOINT: z.string().url().optional(),
+  SQS_ENDPOINT: z.string().url().optional(),
+  /** Base URLs of other services for synchronous calls, e.g. SERVICE_URL_PRODUCTS. */
+  API_BASE_URL: z.string().url().optional(),
+});
+export type PlatformConfig = z.infer<typeof PlatformEnv> & {
+  /** Connection string per Postgres-owning service, from DATABASE_URL_<SERVICE>. */
+  databaseUrls: Record<string, string>;
+  /** Secrets Manager ARN per Postgres-owning service (AWS), from DATABASE_SECRET_ARN_<SERVICE>. */
+  databaseSecretArns: Record<string, string>;
+  /** Names of DynamoDB tables, from TABLE_<NAME>. */
+  tables: Record<string, string>;
+};
+
+let cached: PlatformConfig | undefined;
+
+function collect(env: NodeJS.ProcessEnv, prefix: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (key.startsWith(prefix) && value) out[key.slice(prefix.length).toLowerCase()] = value;
+  }
+  return out;
+}
+
+export function parseConfig(env: NodeJS.ProcessEnv): PlatformConfig {
+  const parsed = PlatformEnv.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  return {
+    ...parsed.data,
+    databaseUrls: collect(env, 'DATABASE_URL_'),
+    databaseSecretArns: collect(env, 'DATABASE_SECRET_ARN_'),
+    tables: collect(env, 'TABLE_'),
+  };
+}
+
+export function config(): PlatformConfig {
+  cached ??= parseConfig(process.env);
+  return cached;
+}
+
+/** For tests and the offline runtime, which set the environment after import. */
+export function resetConfig(): void {
+  cached = undefined;
+}
+
+/** Service-specific settings: validated once per schema, from the same environment. */
+const serviceConfigs = new Map<z.ZodType, unknown>();
+export function serviceConfig<S extends z.ZodType>(schema: S): z.infer<S> {
+  if (!serviceConfigs.has(schema)) {
+    const parsed = schema.safeParse(process.env);
+    if (!parsed.success) {
+      throw new Error(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    serviceConfigs.set(schema, parsed.data);
+  }
+  return serviceConfigs.get(schema) as z.infer<S>;
+}
+export function resetServiceConfigs(): void {
+  serviceConfigs.clear();
+}

@@ -1,0 +1,93 @@
+import pg from 'pg';
+import { config } from '../config.ts';
+import { DependencyFailed } from '../errors.ts';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+export interface Queryable {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+// Bigint columns (sequence numbers, counts) come back as numbers; they stay far below 2^53 here.
+pg.types.setTypeParser(20, (value) => Number.parseInt(value, 10));
+
+const pools = new Map<string, Promise<pg.Pool>>();
+
+async function connectionString(service: string): Promise<string> {
+  const cfg = config();
+  const url = cfg.databaseUrls[service];
+  if (url) return url;
+  const secretArn = cfg.databaseSecretArns[service];
+  if (secretArn) {
+    const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+    const secret = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretArn }));
+    const s = JSON.parse(secret.SecretString ?? '{}') as { username: string; password: string; host: string; port: number; dbname?: string };
+    const u = encodeURIComponent;
+    return `postgres://${u(s.username)}:${u(s.password)}@${s.host}:${s.port}/${s.dbname ?? service}?sslmode=no-verify`;
+  }
+  throw new Error(`No database configured for ${service}: set DATABASE_URL_${service.toUpperCase()}`);
+}
+
+/**
+ * One pool per service database per container, created on first use and reused by every invocation.
+ * Small pools: a Lambda container serves one request at a time; RDS Proxy multiplexes in AWS.
+ */
+export function poolFor(service: string, options: { max?: number } = {}): Promise<pg.Pool> {
+  let pool = pools.get(service);
+  if (!pool) {
+    pool = connectionString(service).then((url) => {
+      const p = new pg.Pool({
+        connectionString: url,
+        max: options.max ?? 5,
+        idleTimeoutMillis: 30_000,
+        connectionTimeoutMillis: 5_000,
+        statement_timeout: 10_000,
+        query_timeout: 12_000,
+        application_name: `shop-${service}`,
+      });
+      // An idle client's network error must not crash the process; the pool drops that client.
+      p.on('error', () => {});
+      return p;
+    });
+    pools.set(service, pool);
+    pool.catch(() => pools.delete(service));
+  }
+  return pool;
+}
+
+export async function closePools(): Promise<void> {
+  const all = [...pools.values()];
+  pools.clear();
+  await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.end()));
+}
+
+/** Runs `work` in one transaction; rolls back on any error. Serialization failures are retried. */
+export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw new DependencyFailed('Database unavailable', { cause: (error as Error).message });
+    }
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      const code = (error as { code?: string }).code;
+      if ((code === '40001' || code === '40P01') && attempt < attempts) continue;
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+/** PostgreSQL unique violation, e.g. a duplicate email. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const e = error as { code?: string; constraint?: string };
+  return e?.code === '23505' && (!constraint || e.constraint === constraint);
+}

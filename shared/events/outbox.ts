@@ -1,0 +1,74 @@
+import type { Pool, Queryable } from '../db/postgres.ts';
+import type { EventEnvelope } from './envelope.ts';
+import { type EventPublisher, PublishFailed } from './publisher.ts';
+import { validateEvent } from './registry.ts';
+
+/**
+ * Transactional outbox for Postgres-owned services: `enqueue` runs inside the caller's transaction,
+ * so an event exists exactly when its change committed. `relay` publishes what is pending.
+ */
+export async function enqueueEvents(tx: Queryable, events: EventEnvelope[]): Promise<void> {
+  for (const event of events) {
+    const valid = validateEvent(event);
+    await tx.query('INSERT INTO outbox (event_id, event_type, source, envelope) VALUES ($1, $2, $3, $4)', [
+      valid.id,
+      valid.type,
+      valid.source,
+      JSON.stringify(valid),
+    ]);
+  }
+}
+
+export interface RelayResult {
+  published: number;
+  failed: number;
+}
+
+/**
+ * Publishes pending outbox rows in order, at most `limit`. Rows are locked with SKIP LOCKED so
+ * several relays (the per-request fast path and the scheduled sweep) never publish the same row
+ * at once. A crash after publishing and before marking re-publishes that row: delivery is at least
+ * once, and consumers dedupe on the event id.
+ */
+export async function relayOutbox(pool: Pool, publisher: EventPublisher, limit = 100): Promise<RelayResult> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const { rows } = await client.query<{ seq: number; envelope: EventEnvelope }>(
+      'SELECT seq, envelope FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED',
+      [limit],
+    );
+    if (!rows.length) {
+      await client.query('COMMIT');
+      return { published: 0, failed: 0 };
+    }
+    let publishedIds = rows.map((r) => r.envelope.id);
+    let failures: Array<{ id: string; reason: string }> = [];
+    try {
+      await publisher.publish(rows.map((r) => r.envelope));
+    } catch (error) {
+      if (!(error instanceof PublishFailed)) throw error;
+      publishedIds = error.published;
+      failures = error.failed;
+    }
+    if (publishedIds.length) {
+      await client.query('UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE event_id = ANY($1)', [publishedIds]);
+    }
+    for (const f of failures) {
+      await client.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE event_id = $1', [f.id, f.reason.slice(0, 500)]);
+    }
+    await client.query('COMMIT');
+    return { published: publishedIds.length, failed: failures.length };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** Consumer-side dedupe: true the first time this consumer sees the event id (within the caller's transaction). */
+export async function markProcessed(tx: Queryable, eventId: string, consumer: string): Promise<boolean> {
+  const result = await tx.query('INSERT INTO processed_events (event_id, consumer) VALUES ($1, $2) ON CONFLICT DO NOTHING', [eventId, consumer]);
+  return result.rowCount === 1;
+}

@@ -1,0 +1,82 @@
+import type { Access } from './http/handler.ts';
+
+/**
+ * The service manifest format. Every service describes itself once in `functions/<service>/service.ts`;
+ * CDK (infra/) and the offline runtime (infra/offline/) both build everything from these manifests.
+ */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RouteSpec {
+  method: HttpMethod;
+  /** API Gateway resource path, e.g. `/users/{id}`. */
+  path: string;
+  /** Module under the service folder exporting `handler`, e.g. `handlers/get-user`. */
+  handler: string;
+  access: Access;
+  summary: string;
+  /** Per-route throttling in requests per second (API Gateway method throttling; enforced offline too). */
+  throttle?: { rateLimit: number; burstLimit: number };
+  timeoutSeconds?: number;
+  memoryMb?: number;
+}
+
+/** An EventBridge rule delivering matching events to an SQS queue (with DLQ) drained by one function. */
+export interface SubscriptionSpec {
+  name: string;
+  /** Event names (`detail-type`), e.g. `order.created`. */
+  events: string[];
+  handler: string;
+  batchSize?: number;
+}
+
+/** A function invoked by the order saga state machine for the state of that name. */
+export interface SagaTaskSpec {
+  state: string;
+  handler: string;
+}
+
+/** A function run on a schedule (e.g. the outbox relay sweep). */
+export interface ScheduleSpec {
+  name: string;
+  everyMinutes: number;
+  handler: string;
+}
+
+export interface TableSpec {
+  /** Logical name; the physical name reaches functions as TABLE_<NAME>. */
+  name: string;
+  partitionKey: string;
+  sortKey?: string;
+  ttlAttribute?: string;
+  /** Global secondary indexes, keys are string attributes. */
+  indexes?: Array<{ name: string; partitionKey: string; sortKey?: string }>;
+}
+
+export interface ServiceManifest {
+  name: string;
+  description: string;
+  /** What the service owns: its own PostgreSQL database, MongoDB-compatible database, DynamoDB tables. */
+  stores: { postgres?: boolean; mongo?: boolean; tables?: TableSpec[] };
+  routes: RouteSpec[];
+  subscriptions?: SubscriptionSpec[];
+  sagaTasks?: SagaTaskSpec[];
+  schedules?: ScheduleSpec[];
+  /** Events this service publishes (detail-types); used for IAM and docs. */
+  publishes?: string[];
+}
+
+export function defineService<M extends ServiceManifest>(manifest: M): M {
+  const seen = new Set<string>();
+  for (const route of manifest.routes) {
+    const key = `${route.method} ${route.path}`;
+    if (seen.has(key)) throw new Error(`${manifest.name}: route ${key} is declared twice`);
+    seen.add(key);
+    if (!route.path.startsWith('/')) throw new Error(`${manifest.name}: route path ${route.path} must start with /`);
+  }
+  return manifest;
+}
+
+/** Name of a function as CDK and the offline runtime both call it. */
+export function functionId(service: string, handler: string): string {
+  return `${service}-${handler.replace(/^handlers\//, '').replace(/[^a-zA-Z0-9]+/g, '-')}`;
+}
