@@ -12,6 +12,9 @@ export const logger = new Logger();
 export const tracer = new Tracer();
 export const metrics = new Metrics({ namespace: 'Shop' });
 
+/** EMF output is for CloudWatch; offline, metrics go to /metrics instead (POWERTOOLS_METRICS_DISABLED=true). */
+export const metricsEnabled = (): boolean => process.env.POWERTOOLS_METRICS_DISABLED !== 'true';
+
 /** Local sink for business metrics: the offline runtime serves them at /metrics in Prometheus text. */
 type MetricListener = (name: string, unit: string, value: number, service: string) => void;
 const listeners = new Set<MetricListener>();

@@ -63,6 +63,8 @@ export interface ServiceManifest {
   schedules?: ScheduleSpec[];
   /** Events this service publishes (detail-types); used for IAM and docs. */
   publishes?: string[];
+  /** The API's Lambda authorizer (only the gateway service has one). */
+  authorizer?: { handler: string; resultTtlSeconds: number };
 }
 
 export function defineService<M extends ServiceManifest>(manifest: M): M {

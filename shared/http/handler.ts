@@ -8,7 +8,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { z } from 'zod';
 import { config } from '../config.ts';
 import { BadRequest, Forbidden, PayloadTooLarge, Unauthorized, UnsupportedMediaType, ValidationFailed } from '../errors.ts';
-import { logger, metrics, tracer } from '../observability.ts';
+import { logger, metrics, metricsEnabled, tracer } from '../observability.ts';
 import { mapError, zodIssues } from './errors.ts';
 
 export type Role = 'customer' | 'admin';
@@ -193,11 +193,9 @@ export function httpRoute<S extends RouteSchemas, A extends Access>(
     const status = result.status ?? (result.body === undefined ? 204 : 200);
     return { statusCode: status, headers: result.headers ?? {}, body: result.body === undefined ? '' : JSON.stringify(result.body) };
   };
-  const handler = middy(core)
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics, { captureColdStartMetric: true }))
-    .use(httpEnvelope());
+  const handler = middy(core).use(captureLambdaHandler(tracer, { captureResponse: false })).use(injectLambdaContext(logger));
+  if (metricsEnabled()) handler.use(logMetrics(metrics, { captureColdStartMetric: true }));
+  handler.use(httpEnvelope());
   if (schemas.body) handler.use(bodyGuard(options.access)).use(httpJsonBodyParser());
   return handler as unknown as HttpLambda;
 }

@@ -10,3 +10,13 @@ declare module 'dynalite' {
   }
   export default function dynalite(options?: DynaliteOptions): Server;
 }
+
+declare module 'async-exit-hook' {
+  type Hook = (done: () => void) => void;
+  interface ExitHook {
+    (hook: Hook): void;
+    forceExitTimeout(ms: number): void;
+  }
+  const exitHook: ExitHook;
+  export default exitHook;
+}

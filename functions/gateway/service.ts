@@ -1,0 +1,8 @@
+import { defineService } from '../../shared/service.ts';
+
+export default defineService({
+  name: 'gateway',
+  description: 'The API front door: health, docs and the Lambda authorizer',
+  stores: {},
+  routes: [{ method: 'GET', path: '/health', handler: 'handlers/health', access: 'public', summary: 'Health of every engine and service' }],
+});

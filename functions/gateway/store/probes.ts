@@ -1,0 +1,45 @@
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { config } from '../../../shared/config.ts';
+import { mongoFor } from '../../../shared/db/mongo.ts';
+import { poolFor } from '../../../shared/db/postgres.ts';
+import { mongoServices, postgresServices } from '../../catalog.ts';
+import type { Probe } from '../domain/health.ts';
+
+let dynamo: DynamoDBClient | undefined;
+
+/** One probe per store the catalog says exists: each Postgres database, each Mongo database, DynamoDB. */
+export function storeProbes(): Probe[] {
+  const cfg = config();
+  const probes: Probe[] = [];
+  for (const service of postgresServices()) {
+    probes.push({
+      name: `postgres:${service}`,
+      check: async () => {
+        const pool = await poolFor(service, { max: 1 });
+        const { rows } = await pool.query<{ v: string }>("SELECT current_setting('server_version') AS v");
+        return `PostgreSQL ${rows[0]?.v}`;
+      },
+    });
+  }
+  for (const service of mongoServices()) {
+    probes.push({
+      name: `mongo:${service}`,
+      check: async () => {
+        const conn = await mongoFor(service);
+        const ping = await conn.db?.admin().command({ ping: 1 });
+        return ping?.ok === 1 ? 'ping ok' : `ping ${JSON.stringify(ping)}`;
+      },
+    });
+  }
+  if (Object.keys(cfg.tables).length) {
+    probes.push({
+      name: 'dynamodb',
+      check: async () => {
+        dynamo ??= new DynamoDBClient({ endpoint: cfg.DYNAMODB_ENDPOINT, maxAttempts: 1 });
+        const out = await dynamo.send(new ListTablesCommand({ Limit: 100 }));
+        return `${out.TableNames?.length ?? 0} tables`;
+      },
+    });
+  }
+  return probes;
+}

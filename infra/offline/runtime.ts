@@ -1,0 +1,195 @@
+import { existsSync } from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { allTables, postgresServices, services } from '../../functions/catalog.ts';
+import { resetConfig } from '../../shared/config.ts';
+import { closeMongo } from '../../shared/db/mongo.ts';
+import { migrate, readMigrations } from '../../shared/db/migrate.ts';
+import { closePools, poolFor } from '../../shared/db/postgres.ts';
+import { createAwsEndpoint, eventBridgeOperations } from './aws-endpoint.ts';
+import { type Engines, repoRoot, startEngines } from './engines/index.ts';
+import { LocalEventBus } from './event-bus.ts';
+import { createHttpGateway, sendJson } from './http-gateway.ts';
+import { invoke } from './lambda.ts';
+import { PrometheusMetrics } from './metrics.ts';
+import { seeders } from './seed/index.ts';
+
+export interface RuntimeOptions {
+  dataDir: string;
+  ports: 'fixed' | 'free';
+  /** Keep data across restarts (npm start) or not (tests). */
+  persist: boolean;
+  seed: boolean;
+  port?: number;
+  awsPort?: number;
+  rateLimit?: number;
+  burstLimit?: number;
+  /** How often scheduled functions (e.g. the outbox sweep) run offline. */
+  scheduleEveryMs?: number;
+  log?: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Runtime {
+  url: string;
+  awsUrl: string;
+  engines: Engines;
+  bus: LocalEventBus;
+  env: Record<string, string>;
+  seeded: Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+export function migrationDirs(service: string): string[] {
+  const own = join(repoRoot, 'functions', service, 'store', 'migrations');
+  return [join(repoRoot, 'shared', 'db', 'migrations'), ...(existsSync(own) ? [own] : [])];
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+/** The whole platform in this process: engines, migrations, the local bus and AWS endpoint, the HTTP gateway, schedules, seed data. */
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const log = options.log ?? (() => {});
+  const env = options.env ?? process.env;
+  const engines = await startEngines({
+    dataDir: options.dataDir,
+    ports: options.ports,
+    postgresServices: postgresServices(),
+    tables: allTables(),
+    persistDynamo: options.persist,
+    env,
+  });
+  const servers: Server[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  const metrics = new PrometheusMetrics();
+  const bus = new LocalEventBus(services);
+  try {
+    const awsEndpoint = createAwsEndpoint(eventBridgeOperations(bus));
+    servers.push(awsEndpoint);
+    const awsPort = await listen(awsEndpoint, options.awsPort ?? (options.ports === 'free' ? 0 : 3001));
+    const awsUrl = `http://127.0.0.1:${awsPort}`;
+    const runtimeEnv: Record<string, string> = {
+      ...engines.env,
+      STAGE: 'local',
+      EVENTBRIDGE_ENDPOINT: awsUrl,
+      SFN_ENDPOINT: awsUrl,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      POWERTOOLS_SERVICE_NAME: 'shop-offline',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: env.LOG_LEVEL ?? 'WARN',
+      DATA_DIR: options.dataDir,
+    };
+    Object.assign(process.env, runtimeEnv);
+    resetConfig();
+
+    for (const service of postgresServices()) {
+      const applied = await migrate(await poolFor(service), await readMigrations(...migrationDirs(service)));
+      if (applied.length) log(`migrated ${service}: ${applied.join(', ')}`);
+    }
+
+    const gateway = createHttpGateway({
+      services,
+      rateLimit: options.rateLimit ?? 200,
+      burstLimit: options.burstLimit ?? 400,
+      metrics,
+      log: (line) => {
+        if (line.level === 'ERROR') log(JSON.stringify(line));
+      },
+      extra: (req: IncomingMessage, res: ServerResponse) => {
+        const path = (req.url ?? '/').split('?')[0];
+        if (req.method !== 'GET') return false;
+        if (path === '/metrics') {
+          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+          res.end(metrics.render());
+          return true;
+        }
+        if (path === '/_local/events') {
+          sendJson(res, 200, { events: bus.log.map(({ deliveries, ...e }) => ({ ...e, deliveries })) });
+          return true;
+        }
+        if (path === '/_local/dlq') {
+          sendJson(res, 200, { deadLetters: bus.deadLetters() });
+          return true;
+        }
+        return false;
+      },
+    });
+    servers.push(gateway);
+    const port = await listen(gateway, options.port ?? (options.ports === 'free' ? 0 : 3000));
+    const url = `http://127.0.0.1:${port}`;
+    process.env.API_BASE_URL = url;
+    resetConfig();
+
+    let stopping = false;
+    for (const service of services) {
+      for (const schedule of service.schedules ?? []) {
+        let running = false;
+        timers.push(
+          setInterval(async () => {
+            if (running || stopping) return;
+            running = true;
+            try {
+              await invoke(service.name, schedule.handler, { source: 'aws.scheduler', 'detail-type': 'Scheduled Event', detail: {} }, 60);
+            } catch (error) {
+              log(`schedule ${service.name}.${schedule.name} failed: ${(error as Error).message}`);
+            } finally {
+              running = false;
+            }
+          }, options.scheduleEveryMs ?? 2_000),
+        );
+      }
+    }
+
+    const seeded: Record<string, unknown> = {};
+    if (options.seed) {
+      for (const seeder of seeders) {
+        const out = await seeder.seed({ log: (m) => log(`seed ${seeder.service}: ${m}`) });
+        if (out) seeded[seeder.service] = out;
+      }
+    }
+
+    return {
+      url,
+      awsUrl,
+      engines,
+      bus,
+      env: { ...runtimeEnv, API_BASE_URL: url, ENGINE_PIDS: engines.pids().join(',') },
+      seeded,
+      async stop() {
+        stopping = true;
+        for (const t of timers) clearInterval(t);
+        await Promise.all(
+          servers.map((s) => {
+            const closed = new Promise<void>((r) => s.close(() => r()));
+            s.closeAllConnections();
+            return closed;
+          }),
+        );
+        await bus.drain();
+        await closePools();
+        await closeMongo();
+        await engines.stop();
+        metrics.close();
+      },
+    };
+  } catch (error) {
+    for (const t of timers) clearInterval(t);
+    servers.forEach((s) => s.close());
+    await closePools();
+    await closeMongo();
+    await engines.stop();
+    metrics.close();
+    throw error;
+  }
+}

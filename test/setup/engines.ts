@@ -1,0 +1,44 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { allTables, postgresServices } from '../../functions/catalog.ts';
+import { migrate, readMigrations } from '../../shared/db/migrate.ts';
+import { startEngines } from '../../infra/offline/engines/index.ts';
+import { migrationDirs } from '../../infra/offline/runtime.ts';
+import pg from 'pg';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    engineEnv: Record<string, string>;
+  }
+}
+
+/** Starts the real engines once per test run, on free ports in a temp dir, and migrates every service database. */
+export default async function setup(project: TestProject) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'shop-int-'));
+  const engines = await startEngines({ dataDir, ports: 'free', postgresServices: postgresServices(), tables: allTables(), persistDynamo: false });
+  for (const service of postgresServices()) {
+    const pool = new pg.Pool({ connectionString: engines.env[`DATABASE_URL_${service.toUpperCase()}`] });
+    try {
+      await migrate(pool, await readMigrations(...migrationDirs(service)));
+    } finally {
+      await pool.end();
+    }
+  }
+  project.provide('engineEnv', {
+    ...engines.env,
+    STAGE: 'test',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    POWERTOOLS_TRACE_ENABLED: 'false',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+    DATA_DIR: dataDir,
+  });
+  return async () => {
+    await engines.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+}

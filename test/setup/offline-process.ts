@@ -1,0 +1,64 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../../infra/offline/engines/index.ts';
+
+export interface OfflineProcess {
+  url: string;
+  child: ChildProcess;
+  dataDir: string;
+  /** The environment the runtime gave its services (engine URLs), read from the process's env file. */
+  env: Record<string, string>;
+  output(): string;
+  /** Sends SIGINT (Ctrl-C) and waits for the process to exit. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `infra/offline/start.ts` exactly as `npm start` does, but on free ports with a throwaway data dir. */
+export async function startOfflineProcess(extraEnv: Record<string, string> = {}): Promise<OfflineProcess> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'shop-e2e-'));
+  const child = spawn(join(repoRoot, 'node_modules', '.bin', 'tsx'), [join(repoRoot, 'infra', 'offline', 'start.ts')], {
+    cwd: repoRoot,
+    env: { ...process.env, PORTS: 'free', DATA_DIR: dataDir, LOG_LEVEL: 'ERROR', ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d) => {
+    output += String(d);
+  });
+  child.stderr?.on('data', (d) => {
+    output += String(d);
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`offline runtime did not start within 90 s:\n${output}`)), 90_000);
+    const onData = () => {
+      const m = /READY (http:\/\/\S+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`offline runtime exited with ${code}:\n${output}`));
+    });
+  });
+  const env = JSON.parse(await readFile(join(dataDir, 'runtime-env.json'), 'utf8')) as Record<string, string>;
+  return {
+    url,
+    child,
+    dataDir,
+    env,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode !== null) return child.exitCode;
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGINT');
+      const code = await exited;
+      await rm(dataDir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
