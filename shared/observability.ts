@@ -3,6 +3,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 
 export { MetricUnit };
+type MetricUnitValue = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 /**
  * One logger, tracer and metrics instance per container. Service name comes from
@@ -23,7 +24,7 @@ export function onMetric(listener: MetricListener): () => void {
   return () => listeners.delete(listener);
 }
 
-export function countMetric(name: string, value = 1, unit: MetricUnit = MetricUnit.Count): void {
+export function countMetric(name: string, value = 1, unit: MetricUnitValue = MetricUnit.Count): void {
   metrics.addMetric(name, unit, value);
   const service = process.env.POWERTOOLS_SERVICE_NAME ?? 'unknown';
   for (const listener of listeners) listener(name, unit, value, service);

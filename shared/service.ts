@@ -18,6 +18,8 @@ export interface RouteSpec {
   throttle?: { rateLimit: number; burstLimit: number };
   timeoutSeconds?: number;
   memoryMb?: number;
+  /** Whether callers must send an API key (usage plans meter and throttle per key). Default true. */
+  apiKeyRequired?: boolean;
 }
 
 /** An EventBridge rule delivering matching events to an SQS queue (with DLQ) drained by one function. */

@@ -4,5 +4,5 @@ export default defineService({
   name: 'gateway',
   description: 'The API front door: health, docs and the Lambda authorizer',
   stores: {},
-  routes: [{ method: 'GET', path: '/health', handler: 'handlers/health', access: 'public', summary: 'Health of every engine and service' }],
+  routes: [{ method: 'GET', path: '/health', handler: 'handlers/health', access: 'public', apiKeyRequired: false, summary: 'Health of every engine and service' }],
 });

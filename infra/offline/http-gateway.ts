@@ -40,8 +40,17 @@ export interface GatewayMetrics {
   record(route: string, status: number, ms: number): void;
 }
 
+/** An API key with its usage plan throttle (the offline twin of an API Gateway API key + usage plan). */
+export interface ApiKey {
+  name: string;
+  value: string;
+  rateLimit: number;
+  burstLimit: number;
+}
+
 export interface GatewayOptions {
   services: ServiceManifest[];
+  apiKeys: ApiKey[];
   /** Default throttle for every route without its own (API Gateway stage throttling). */
   rateLimit: number;
   burstLimit: number;
@@ -105,6 +114,7 @@ export function createHttpGateway(options: GatewayOptions): Server {
   const authorizerCache = new Map<string, { result: APIGatewayAuthorizerResult; until: number }>();
   const defaultLimiter = new RateLimiter(options.rateLimit, options.burstLimit);
   const routeLimiters = new Map<string, RateLimiter>();
+  const keys = new Map(options.apiKeys.map((k) => [k.value, { key: k, limiter: new RateLimiter(k.rateLimit, k.burstLimit) }]));
   for (const r of routes) if (r.route.throttle) routeLimiters.set(`${r.route.method} ${r.route.path}`, new RateLimiter(r.route.throttle.rateLimit, r.route.throttle.burstLimit));
 
   async function authorize(token: string, methodArn: string): Promise<APIGatewayAuthorizerResult | 'unauthorized'> {
@@ -150,8 +160,13 @@ export function createHttpGateway(options: GatewayOptions): Server {
       routeLabel = `${match.route.method} ${match.route.path}`;
       const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
       const apiKey = req.headers['x-api-key'] as string | undefined;
+      // API Gateway order: API key, then usage plan throttle, then method/stage throttle.
+      const plan = apiKey ? keys.get(apiKey) : undefined;
+      if (match.route.apiKeyRequired !== false && !plan) {
+        return gatewayError(res, 403, 'INVALID_API_KEY', apiKey ? 'Unknown API key' : 'Missing x-api-key header', requestId);
+      }
       const limiter = routeLimiters.get(routeLabel) ?? defaultLimiter;
-      const wait = limiter.take(`${apiKey ?? sourceIp}|${routeLabel}`);
+      const wait = Math.max(plan?.limiter.take(plan.key.name) ?? 0, limiter.take(`${apiKey ?? sourceIp}|${routeLabel}`));
       if (wait > 0) {
         return gatewayError(res, 429, 'TOO_MANY_REQUESTS', 'Rate limit exceeded', requestId, { 'Retry-After': String(Math.max(1, Math.ceil(wait))) });
       }

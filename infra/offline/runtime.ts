@@ -14,6 +14,9 @@ import { invoke } from './lambda.ts';
 import { PrometheusMetrics } from './metrics.ts';
 import { seeders } from './seed/index.ts';
 
+/** The API key `npm start` accepts unless OFFLINE_API_KEY says otherwise; printed at start. */
+export const LOCAL_API_KEY = 'local-dev-api-key-0000000000';
+
 export interface RuntimeOptions {
   dataDir: string;
   ports: 'fixed' | 'free';
@@ -24,6 +27,8 @@ export interface RuntimeOptions {
   awsPort?: number;
   rateLimit?: number;
   burstLimit?: number;
+  /** The API key clients send offline (x-api-key), with its usage plan limits. */
+  apiKey?: string;
   /** How often scheduled functions (e.g. the outbox sweep) run offline. */
   scheduleEveryMs?: number;
   log?: (line: string) => void;
@@ -32,6 +37,7 @@ export interface RuntimeOptions {
 
 export interface Runtime {
   url: string;
+  apiKey: string;
   awsUrl: string;
   engines: Engines;
   bus: LocalEventBus;
@@ -98,8 +104,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       if (applied.length) log(`migrated ${service}: ${applied.join(', ')}`);
     }
 
+    const apiKey = options.apiKey ?? env.OFFLINE_API_KEY ?? LOCAL_API_KEY;
     const gateway = createHttpGateway({
       services,
+      apiKeys: [{ name: 'local-developer', value: apiKey, rateLimit: options.rateLimit ?? 200, burstLimit: options.burstLimit ?? 400 }],
       rateLimit: options.rateLimit ?? 200,
       burstLimit: options.burstLimit ?? 400,
       metrics,
@@ -164,7 +172,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       awsUrl,
       engines,
       bus,
-      env: { ...runtimeEnv, API_BASE_URL: url, ENGINE_PIDS: engines.pids().join(',') },
+      apiKey,
+      env: { ...runtimeEnv, API_BASE_URL: url, API_KEY: apiKey, ENGINE_PIDS: engines.pids().join(',') },
       seeded,
       async stop() {
         stopping = true;

@@ -43,6 +43,7 @@ const lines = [
   `  Shop platform running offline (ready in ${seconds} s)`,
   '',
   `  API:          ${runtime.url}`,
+  `  API key:      ${runtime.apiKey}   (send as x-api-key)`,
   `  Health:       ${runtime.url}/health`,
   `  Events:       ${runtime.url}/_local/events`,
   `  Metrics:      ${runtime.url}/metrics`,

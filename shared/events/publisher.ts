@@ -1,4 +1,4 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, type PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
 import { config } from '../config.ts';
 import { DependencyFailed } from '../errors.ts';
 import type { EventEnvelope } from './envelope.ts';
@@ -33,7 +33,7 @@ function eventBridge(): EventBridgeClient {
 export class EventBridgePublisher implements EventPublisher {
   constructor(
     private readonly busName = config().EVENT_BUS_NAME,
-    private readonly send = (command: PutEventsCommand) => eventBridge().send(command),
+    private readonly send: (command: PutEventsCommand) => Promise<PutEventsCommandOutput> = (command) => eventBridge().send(command),
   ) {}
 
   async publish(events: EventEnvelope[]): Promise<void> {
@@ -41,7 +41,7 @@ export class EventBridgePublisher implements EventPublisher {
     const failed: Array<{ id: string; reason: string }> = [];
     for (let i = 0; i < events.length; i += 10) {
       const batch = events.slice(i, i + 10).map((e) => validateEvent(e));
-      let result: Awaited<ReturnType<EventBridgeClient['send']>> & { Entries?: Array<{ EventId?: string; ErrorCode?: string; ErrorMessage?: string }> };
+      let result: PutEventsCommandOutput;
       try {
         result = await this.send(
           new PutEventsCommand({

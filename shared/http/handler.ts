@@ -103,10 +103,10 @@ function fromMiddyError(error: unknown): unknown {
   return error;
 }
 
-interface Ids {
+type Ids = {
   requestId: string;
   correlationId: string;
-}
+};
 
 /** Request ids in, one error mapping and the response headers out. */
 function httpEnvelope(): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context, Ids> {

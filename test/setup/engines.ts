@@ -17,8 +17,10 @@ declare module 'vitest' {
 /** Starts the real engines once per test run, on free ports in a temp dir, and migrates every service database. */
 export default async function setup(project: TestProject) {
   const dataDir = await mkdtemp(join(tmpdir(), 'shop-int-'));
-  const engines = await startEngines({ dataDir, ports: 'free', postgresServices: postgresServices(), tables: allTables(), persistDynamo: false });
-  for (const service of postgresServices()) {
+  // `scratch` is a database for tests of shared code (outbox, migrations) that no service owns.
+  const databases = [...postgresServices(), 'scratch'];
+  const engines = await startEngines({ dataDir, ports: 'free', postgresServices: databases, tables: allTables(), persistDynamo: false });
+  for (const service of databases) {
     const pool = new pg.Pool({ connectionString: engines.env[`DATABASE_URL_${service.toUpperCase()}`] });
     try {
       await migrate(pool, await readMigrations(...migrationDirs(service)));
