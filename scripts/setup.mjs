@@ -47,4 +47,18 @@ function buildFerretDB() {
   log(`FerretDB ${version} built at ${ferretdb}`);
 }
 
+// Tests also check the synthesized CloudFormation with cfn-lint, from PyPI, in a venv under .tools/.
+function installCfnLint() {
+  const venv = join(root, '.tools', 'venv');
+  const bin = join(venv, 'bin', 'cfn-lint');
+  const pin = 'cfn-lint==1.58.0';
+  const pinFile = join(venv, 'pin.txt');
+  if (existsSync(bin) && existsSync(pinFile) && readFileSync(pinFile, 'utf8') === pin) return;
+  log(`installing ${pin} into .tools/venv`);
+  execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
+  execFileSync(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', pin], { stdio: 'inherit' });
+  writeFileSync(pinFile, pin);
+}
+
 buildFerretDB();
+if (process.argv.includes('--test')) installCfnLint();

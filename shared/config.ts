@@ -13,6 +13,8 @@ const PlatformEnv = z.object({
   /** Largest JSON body a handler accepts, in bytes. */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(256 * 1024),
   MONGODB_URI: z.string().optional(),
+  /** Secrets Manager ARN of the DocumentDB credentials (AWS), used when MONGODB_URI is unset. */
+  MONGODB_SECRET_ARN: z.string().optional(),
   /** A DynamoDB-compatible endpoint (dynalite offline); unset in AWS. */
   DYNAMODB_ENDPOINT: z.string().url().optional(),
   EVENTBRIDGE_ENDPOINT: z.string().url().optional(),

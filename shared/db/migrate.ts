@@ -11,7 +11,7 @@ export interface Migration {
 export async function readMigrations(...dirs: string[]): Promise<Migration[]> {
   const all: Migration[] = [];
   for (const dir of dirs) {
-    const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+    const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.sql')).sort();
     for (const f of files) all.push({ id: f.replace(/\.sql$/, ''), sql: await readFile(join(dir, f), 'utf8') });
   }
   return all;

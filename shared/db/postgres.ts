@@ -21,9 +21,11 @@ async function connectionString(service: string): Promise<string> {
   if (secretArn) {
     const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
     const secret = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretArn }));
-    const s = JSON.parse(secret.SecretString ?? '{}') as { username: string; password: string; host: string; port: number; dbname?: string };
+    const s = JSON.parse(secret.SecretString ?? '{}') as { username: string; password: string; host: string; port: number };
     const u = encodeURIComponent;
-    return `postgres://${u(s.username)}:${u(s.password)}@${s.host}:${s.port}/${s.dbname ?? service}?sslmode=no-verify`;
+    // Same database naming as offline: each service owns `shop_<service>` on the cluster; `admin` is the maintenance database.
+    const database = service === 'admin' ? 'postgres' : `shop_${service}`;
+    return `postgres://${u(s.username)}:${u(s.password)}@${s.host}:${s.port}/${database}?sslmode=require`;
   }
   throw new Error(`No database configured for ${service}: set DATABASE_URL_${service.toUpperCase()}`);
 }

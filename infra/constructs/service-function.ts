@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+
+export const repoRoot = join(import.meta.dirname, '..', '..');
+
+export interface ServiceFunctionProps {
+  service: string;
+  /** Path of the module exporting `handler`, relative to the repo root. */
+  entry: string;
+  description: string;
+  environment?: Record<string, string>;
+  timeout?: Duration;
+  memorySize?: number;
+  vpc?: ec2.IVpc;
+  securityGroups?: ec2.ISecurityGroup[];
+  alarmTopic?: sns.ITopic;
+  /** Extra files copied into the bundle (e.g. SQL migrations): [source dir relative to repo root, target dir in bundle]. */
+  copyIntoBundle?: Array<[string, string]>;
+}
+
+/**
+ * Every function of the platform, with the defaults set once: Node.js 24 on arm64, ESM bundle built by the
+ * local esbuild (no Docker), minified with source maps, X-Ray tracing, Powertools settings, a log group with
+ * retention, and an alarm on errors.
+ */
+export class ServiceFunction extends nodejs.NodejsFunction {
+  readonly errorsAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    const copies = props.copyIntoBundle ?? [];
+    super(scope, id, {
+      entry: join(repoRoot, props.entry),
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      vpc: props.vpc,
+      vpcSubnets: props.vpc ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : undefined,
+      securityGroups: props.securityGroups,
+      projectRoot: repoRoot,
+      depsLockFilePath: join(repoRoot, 'package-lock.json'),
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        // Lambda's Node.js runtimes trust the Amazon RDS / DocumentDB CA only when told to.
+        NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+        POWERTOOLS_SERVICE_NAME: `shop-${props.service}`,
+        POWERTOOLS_METRICS_NAMESPACE: 'Shop',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...props.environment,
+      },
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: true,
+        mainFields: ['module', 'main'],
+        // ESM bundles still meet CommonJS dependencies that call require().
+        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+        externalModules: ['@aws-sdk/*', 'pg-native', 'snappy', 'kerberos', '@mongodb-js/zstd', 'mongodb-client-encryption', 'gcp-metadata', 'socks', 'aws4', '@aws-sdk/credential-providers'],
+        forceDockerBundling: false,
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir, outputDir) => copies.map(([from, to]) => `mkdir -p "${outputDir}/${to}" && cp -r "${inputDir}/${from}/." "${outputDir}/${to}/" 2>/dev/null || true`),
+        },
+      },
+    });
+    this.errorsAlarm = this.metricErrors({ period: Duration.minutes(5) }).createAlarm(this, 'Errors', {
+      alarmDescription: `${props.description}: errors`,
+      threshold: 1,
+      evaluationPeriods: 1,
+    });
+    if (props.alarmTopic) this.errorsAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+  }
+}

@@ -1,0 +1,50 @@
+import { inject, describe, expect, it } from 'vitest';
+import mongoose from 'mongoose';
+import pg from 'pg';
+
+describe('embedded engines (started once by the integration global setup)', () => {
+  const env = inject('engineEnv');
+
+  it('gives each Postgres-owning service its own database and role, closed to the others', async () => {
+    const urls = Object.entries(env).filter(([k]) => k.startsWith('DATABASE_URL_'));
+    expect(urls.length).toBeGreaterThanOrEqual(1);
+    for (const [, url] of urls) {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      const { rows } = await client.query('SELECT current_database() AS db, current_user AS role');
+      expect(rows[0].db).toBe(rows[0].role);
+      await client.end();
+    }
+    if (urls.length > 1) {
+      const [first, second] = urls;
+      const foreign = new URL(first![1]);
+      foreign.pathname = new URL(second![1]).pathname;
+      const client = new pg.Client({ connectionString: foreign.toString() });
+      await expect(client.connect()).rejects.toThrow(/permission denied|not permitted/);
+    }
+  });
+
+  it('speaks the MongoDB wire protocol (FerretDB) with unique indexes enforced', async () => {
+    const conn = await mongoose.createConnection(env.MONGODB_URI!, { dbName: 'engines_test' }).asPromise();
+    try {
+      const coll = conn.collection(`things_${Date.now()}`);
+      await coll.createIndex({ sku: 1 }, { unique: true });
+      await coll.insertOne({ sku: 'a' });
+      await expect(coll.insertOne({ sku: 'a' })).rejects.toThrow(/duplicate key/i);
+      const build = await conn.db!.admin().command({ buildInfo: 1 });
+      expect(build.ferretdb?.version ?? build.version).toBeTruthy();
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it('serves the DynamoDB API (dynalite) at DYNAMODB_ENDPOINT', async () => {
+    const res = await fetch(env.DYNAMODB_ENDPOINT!, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables', authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x', 'x-amz-date': '20260101T000000Z' },
+      body: '{}',
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toHaveProperty('TableNames');
+  });
+});

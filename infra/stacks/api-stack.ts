@@ -1,0 +1,241 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as triggers from 'aws-cdk-lib/triggers';
+import type { Construct } from 'constructs';
+import { functionId, type ServiceManifest } from '../../shared/service.ts';
+import type { DeploySettings } from '../config.ts';
+import { ServiceFunction } from '../constructs/service-function.ts';
+
+export interface ApiStackProps extends StackProps {
+  settings: DeploySettings;
+  services: ServiceManifest[];
+  bus: events.IEventBus;
+  alarmTopic: sns.ITopic;
+  tables: Map<string, dynamodb.ITable>;
+  vpc?: ec2.IVpc;
+  dataAccess?: ec2.ISecurityGroup;
+  postgresSecret?: secretsmanager.ISecret;
+  mongoSecret?: secretsmanager.ISecret;
+}
+
+/** Shared by the users service (signs tokens) and the gateway authorizer (verifies them). */
+const JWT_KEY_CONSUMERS = new Set(['users', 'gateway']);
+
+/**
+ * Every function the catalog describes, wired as the manifests say: one function per route behind the REST API
+ * (Lambda authorizer, API keys and usage plan, throttling, JSON gateway errors), one queue + DLQ + rule per
+ * event subscription, one rule per schedule, the saga task functions, and a migration trigger per Postgres database.
+ */
+export class ApiStack extends Stack {
+  readonly api: apigw.RestApi;
+  /** Saga task functions by state name, for the state machine. */
+  readonly sagaTasks = new Map<string, ServiceFunction>();
+  readonly functions: ServiceFunction[] = [];
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const { settings, services } = props;
+    const jwtKey = new secretsmanager.Secret(this, 'JwtSigningKey', {
+      description: 'ES256 key pair for access tokens; written by the users service on first use',
+    });
+
+    const make = (service: ServiceManifest, handler: string, description: string, extra: Partial<ConstructorParameters<typeof ServiceFunction>[2]> = {}) => {
+      const inVpc = settings.target === 'aws' && (service.stores.postgres || service.stores.mongo) && props.vpc;
+      const environment: Record<string, string> = { STAGE: settings.stage, EVENT_BUS_NAME: props.bus.eventBusName };
+      for (const t of service.stores.tables ?? []) environment[`TABLE_${t.name.toUpperCase()}`] = props.tables.get(t.name)!.tableName;
+      if (service.stores.postgres) {
+        if (settings.target === 'localstack') environment[`DATABASE_URL_${service.name.toUpperCase()}`] = settings.localPostgresUrl(service.name);
+        else if (props.postgresSecret) environment[`DATABASE_SECRET_ARN_${service.name.toUpperCase()}`] = props.postgresSecret.secretArn;
+      }
+      if (service.stores.mongo) {
+        if (settings.target === 'localstack') environment.MONGODB_URI = settings.localMongoUri;
+        else if (props.mongoSecret) environment.MONGODB_SECRET_ARN = props.mongoSecret.secretArn;
+      }
+      if (JWT_KEY_CONSUMERS.has(service.name)) environment.JWT_KEY_SECRET_ARN = jwtKey.secretArn;
+      const fn = new ServiceFunction(this, `Fn-${functionId(service.name, handler)}`, {
+        service: service.name,
+        entry: `functions/${service.name}/${handler}.ts`,
+        description,
+        alarmTopic: props.alarmTopic,
+        vpc: inVpc ? props.vpc : undefined,
+        securityGroups: inVpc && props.dataAccess ? [props.dataAccess] : undefined,
+        ...extra,
+        environment: { ...environment, ...extra.environment },
+      });
+      props.bus.grantPutEventsTo(fn);
+      for (const t of service.stores.tables ?? []) props.tables.get(t.name)!.grantReadWriteData(fn);
+      if (service.stores.postgres) props.postgresSecret?.grantRead(fn);
+      if (service.stores.mongo) props.mongoSecret?.grantRead(fn);
+      if (JWT_KEY_CONSUMERS.has(service.name)) {
+        jwtKey.grantRead(fn);
+        if (service.name === 'users') jwtKey.grantWrite(fn);
+      }
+      this.functions.push(fn);
+      return fn;
+    };
+
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logs.RetentionDays.THREE_MONTHS });
+    this.api = new apigw.RestApi(this, 'Api', {
+      restApiName: `shop-${settings.stage}`,
+      description: 'Shop platform API',
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: settings.stage,
+        throttlingRateLimit: settings.apiRateLimit,
+        throttlingBurstLimit: settings.apiBurstLimit,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        methodOptions: Object.fromEntries(
+          services.flatMap((s) =>
+            s.routes.filter((r) => r.throttle).map((r) => [`${r.path}/${r.method}`, { throttlingRateLimit: r.throttle!.rateLimit, throttlingBurstLimit: r.throttle!.burstLimit }]),
+          ),
+        ),
+      },
+      defaultCorsPreflightOptions: {
+        allowOrigins: apigw.Cors.ALL_ORIGINS,
+        allowHeaders: ['Content-Type', 'Authorization', 'X-Api-Key', 'Idempotency-Key', 'X-Correlation-Id'],
+        maxAge: Duration.minutes(10),
+      },
+      minCompressionSize: undefined,
+      apiKeySourceType: apigw.ApiKeySourceType.HEADER,
+    });
+    // API Gateway's own rejections speak the same error body as the handlers.
+    const errorBody = (code: string) => ({
+      'application/json': `{"error":{"code":"${code}","message":$context.error.messageString,"requestId":"$context.requestId"}}`,
+    });
+    const gatewayResponses: Array<[string, apigw.ResponseType, string, string?]> = [
+      ['Default4xx', apigw.ResponseType.DEFAULT_4XX, 'BAD_REQUEST'],
+      ['Default5xx', apigw.ResponseType.DEFAULT_5XX, 'INTERNAL'],
+      ['Unauthorized', apigw.ResponseType.UNAUTHORIZED, 'UNAUTHORIZED'],
+      ['AccessDenied', apigw.ResponseType.ACCESS_DENIED, 'FORBIDDEN'],
+      ['Throttled', apigw.ResponseType.THROTTLED, 'TOO_MANY_REQUESTS'],
+      ['QuotaExceeded', apigw.ResponseType.QUOTA_EXCEEDED, 'TOO_MANY_REQUESTS'],
+      ['InvalidApiKey', apigw.ResponseType.INVALID_API_KEY, 'INVALID_API_KEY'],
+      ['TooLarge', apigw.ResponseType.REQUEST_TOO_LARGE, 'PAYLOAD_TOO_LARGE'],
+      ['NoRoute', apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, 'ROUTE_NOT_FOUND', '404'],
+    ];
+    for (const [id, type, code, statusCode] of gatewayResponses) {
+      this.api.addGatewayResponse(id, { type, statusCode, templates: errorBody(code), responseHeaders: { 'Access-Control-Allow-Origin': "'*'" } });
+    }
+
+    const authorizerOwner = services.find((s) => s.authorizer);
+    const authorizer = authorizerOwner?.authorizer
+      ? new apigw.TokenAuthorizer(this, 'Authorizer', {
+          handler: make(authorizerOwner, authorizerOwner.authorizer.handler, 'API Lambda authorizer (access tokens)'),
+          resultsCacheTtl: Duration.seconds(authorizerOwner.authorizer.resultTtlSeconds),
+          validationRegex: '^Bearer [-0-9A-Za-z._~+/]+=*$',
+        })
+      : undefined;
+
+    for (const service of services) {
+      for (const route of service.routes) {
+        const fn = make(service, route.handler, `${service.name}: ${route.method} ${route.path} (${route.summary})`, {
+          timeout: Duration.seconds(route.timeoutSeconds ?? 10),
+          memorySize: route.memoryMb,
+        });
+        if (route.access !== 'public' && !authorizer) throw new Error(`${route.method} ${route.path} needs an authorizer; the catalog declares none`);
+        this.api.root.resourceForPath(route.path).addMethod(route.method, new apigw.LambdaIntegration(fn, { proxy: true }), {
+          operationName: functionId(service.name, route.handler),
+          apiKeyRequired: route.apiKeyRequired !== false,
+          authorizer: route.access === 'public' ? undefined : authorizer,
+          authorizationType: route.access === 'public' ? apigw.AuthorizationType.NONE : apigw.AuthorizationType.CUSTOM,
+        });
+      }
+
+      for (const sub of service.subscriptions ?? []) {
+        const dlq = new sqs.Queue(this, `Dlq-${service.name}-${sub.name}`, {
+          retentionPeriod: Duration.days(14),
+          encryption: sqs.QueueEncryption.SQS_MANAGED,
+          enforceSSL: true,
+        });
+        const fn = make(service, sub.handler, `${service.name}: consumes ${sub.events.join(', ')}`, { timeout: Duration.seconds(30) });
+        const queue = new sqs.Queue(this, `Queue-${service.name}-${sub.name}`, {
+          visibilityTimeout: Duration.seconds(6 * 30),
+          encryption: sqs.QueueEncryption.SQS_MANAGED,
+          enforceSSL: true,
+          deadLetterQueue: { queue: dlq, maxReceiveCount: 3 },
+        });
+        new events.Rule(this, `Rule-${service.name}-${sub.name}`, {
+          eventBus: props.bus,
+          description: `${service.name}.${sub.name}`,
+          eventPattern: { source: events.Match.prefix('shop.'), detailType: sub.events },
+          targets: [new targets.SqsQueue(queue)],
+        });
+        fn.addEventSource(new lambdaEvents.SqsEventSource(queue, { batchSize: sub.batchSize ?? 10, reportBatchItemFailures: true }));
+        dlq
+          .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) })
+          .createAlarm(this, `DlqAlarm-${service.name}-${sub.name}`, {
+            alarmDescription: `${service.name}.${sub.name}: messages in the dead-letter queue`,
+            threshold: 1,
+            evaluationPeriods: 1,
+          })
+          .addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+      }
+
+      for (const schedule of service.schedules ?? []) {
+        const fn = make(service, schedule.handler, `${service.name}: every ${schedule.everyMinutes} min (${schedule.name})`, { timeout: Duration.seconds(60) });
+        new events.Rule(this, `Schedule-${service.name}-${schedule.name}`, {
+          schedule: events.Schedule.rate(Duration.minutes(schedule.everyMinutes)),
+          targets: [new targets.LambdaFunction(fn, { retryAttempts: 2 })],
+        });
+      }
+
+      for (const task of service.sagaTasks ?? []) {
+        this.sagaTasks.set(task.state, make(service, task.handler, `${service.name}: saga task ${task.state}`, { timeout: Duration.seconds(30) }));
+      }
+
+      if (service.stores.postgres && settings.target === 'aws' && props.postgresSecret) {
+        const migrateFn = new ServiceFunction(this, `Migrate-${service.name}`, {
+          service: service.name,
+          entry: 'shared/db/migrate-handler.ts',
+          description: `${service.name}: apply database migrations`,
+          timeout: Duration.minutes(5),
+          vpc: props.vpc,
+          securityGroups: props.dataAccess ? [props.dataAccess] : undefined,
+          alarmTopic: props.alarmTopic,
+          environment: {
+            MIGRATE_SERVICE: service.name,
+            DATABASE_SECRET_ARN_ADMIN: props.postgresSecret.secretArn,
+            [`DATABASE_SECRET_ARN_${service.name.toUpperCase()}`]: props.postgresSecret.secretArn,
+          },
+          copyIntoBundle: [
+            ['shared/db/migrations', 'migrations/shared'],
+            [`functions/${service.name}/store/migrations`, 'migrations/service'],
+          ],
+        });
+        props.postgresSecret.grantRead(migrateFn);
+        new triggers.Trigger(this, `MigrateTrigger-${service.name}`, { handler: migrateFn, executeOnHandlerChange: true, timeout: Duration.minutes(5) });
+      }
+    }
+
+    const plan = this.api.addUsagePlan('DefaultUsagePlan', {
+      name: `shop-${settings.stage}-default`,
+      throttle: { rateLimit: settings.usagePlanRateLimit, burstLimit: settings.usagePlanBurstLimit },
+      quota: { limit: settings.usagePlanQuotaPerDay, period: apigw.Period.DAY },
+      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+    });
+    const key = this.api.addApiKey('DefaultApiKey', { apiKeyName: `shop-${settings.stage}-default`, description: 'Default client key' });
+    plan.addApiKey(key);
+
+    this.api
+      .metricServerError({ period: Duration.minutes(5) })
+      .createAlarm(this, 'Api5xx', { alarmDescription: 'API 5xx responses', threshold: 5, evaluationPeriods: 1 })
+      .addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url });
+    new CfnOutput(this, 'DefaultApiKeyId', { value: key.keyId, description: 'aws apigateway get-api-key --include-value --api-key <id>' });
+  }
+}

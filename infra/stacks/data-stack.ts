@@ -1,0 +1,117 @@
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as docdb from 'aws-cdk-lib/aws-docdb';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { TableSpec } from '../../shared/service.ts';
+import type { DeploySettings } from '../config.ts';
+
+export interface DataStackProps extends StackProps {
+  settings: DeploySettings;
+  tables: TableSpec[];
+  needsPostgres: boolean;
+  needsMongo: boolean;
+}
+
+/**
+ * Stores: the VPC, one RDS PostgreSQL instance (a database per owning service), one DocumentDB cluster
+ * (a database per owning service), and the DynamoDB tables the manifests declare. In the LocalStack target
+ * only the tables are created; Postgres and MongoDB are the compose file's containers.
+ */
+export class DataStack extends Stack {
+  readonly vpc?: ec2.Vpc;
+  readonly dataAccess?: ec2.SecurityGroup;
+  readonly postgresSecret?: secretsmanager.ISecret;
+  readonly mongoSecret?: secretsmanager.ISecret;
+  readonly tables = new Map<string, dynamodb.Table>();
+
+  constructor(scope: Construct, id: string, props: DataStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+    const removalPolicy = settings.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    for (const spec of props.tables) {
+      const table = new dynamodb.Table(this, `Table-${spec.name}`, {
+        tableName: `shop-${settings.stage}-${spec.name}`,
+        partitionKey: { name: spec.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: spec.sortKey ? { name: spec.sortKey, type: dynamodb.AttributeType.STRING } : undefined,
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        timeToLiveAttribute: spec.ttlAttribute,
+        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        deletionProtection: settings.retainData,
+        removalPolicy,
+      });
+      for (const index of spec.indexes ?? []) {
+        table.addGlobalSecondaryIndex({
+          indexName: index.name,
+          partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+          sortKey: index.sortKey ? { name: index.sortKey, type: dynamodb.AttributeType.STRING } : undefined,
+        });
+      }
+      this.tables.set(spec.name, table);
+    }
+
+    if (settings.target === 'localstack' || (!props.needsPostgres && !props.needsMongo)) return;
+
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 1,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC },
+        { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        { name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      ],
+      flowLogs: { all: { trafficType: ec2.FlowLogTrafficType.REJECT } },
+    });
+    this.vpc.addGatewayEndpoint('DynamoDbEndpoint', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB });
+    this.dataAccess = new ec2.SecurityGroup(this, 'DataAccess', { vpc: this.vpc, description: 'Functions that reach the data stores' });
+
+    if (props.needsPostgres) {
+      const dbSg = new ec2.SecurityGroup(this, 'PostgresSg', { vpc: this.vpc, description: 'RDS PostgreSQL' });
+      dbSg.addIngressRule(this.dataAccess, ec2.Port.tcp(5432), 'service functions');
+      const instance = new rds.DatabaseInstance(this, 'Postgres', {
+        engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_9 }),
+        instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO),
+        vpc: this.vpc,
+        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+        securityGroups: [dbSg],
+        credentials: rds.Credentials.fromGeneratedSecret('shop_admin'),
+        storageEncrypted: true,
+        multiAz: settings.stage === 'prod',
+        backupRetention: Duration.days(7),
+        deletionProtection: settings.retainData,
+        iamAuthentication: true,
+        enablePerformanceInsights: false,
+        cloudwatchLogsExports: ['postgresql'],
+        removalPolicy: settings.retainData ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
+        parameters: { 'rds.force_ssl': '1' },
+      });
+      instance.addRotationSingleUser({ automaticallyAfter: Duration.days(30) });
+      this.postgresSecret = instance.secret!;
+    }
+
+    if (props.needsMongo) {
+      const docSg = new ec2.SecurityGroup(this, 'DocumentDbSg', { vpc: this.vpc, description: 'DocumentDB' });
+      docSg.addIngressRule(this.dataAccess, ec2.Port.tcp(27017), 'service functions');
+      const cluster = new docdb.DatabaseCluster(this, 'DocumentDb', {
+        masterUser: { username: 'shop_admin' },
+        instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MEDIUM),
+        instances: settings.stage === 'prod' ? 2 : 1,
+        vpc: this.vpc,
+        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+        securityGroup: docSg,
+        storageEncrypted: true,
+        deletionProtection: settings.retainData,
+        backup: { retention: Duration.days(7) },
+        exportAuditLogsToCloudWatch: true,
+        exportProfilerLogsToCloudWatch: true,
+        removalPolicy: settings.retainData ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
+      });
+      cluster.addRotationSingleUser(Duration.days(30));
+      this.mongoSecret = cluster.secret!;
+    }
+  }
+}

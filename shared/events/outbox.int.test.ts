@@ -1,0 +1,97 @@
+import { PutEventsCommand, type PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { withTransaction } from '../db/postgres.ts';
+import { createEvent } from './envelope.ts';
+import { enqueueEvents, markProcessed, relayOutbox } from './outbox.ts';
+import { EventBridgePublisher } from './publisher.ts';
+import { registerEvents } from './registry.ts';
+
+registerEvents('testing', { 'testing.thing.happened': z.object({ n: z.number().int() }) });
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL_SCRATCH });
+
+/** EventBridge stand-in for this unit of the relay: records entries, fails the ones it is told to. */
+function fakeBus(failWhen: (detail: { data: { n: number } }) => boolean = () => false) {
+  const sent: Array<{ data: { n: number } }> = [];
+  const publisher = new EventBridgePublisher('bus', async (command: PutEventsCommand): Promise<PutEventsCommandOutput> => {
+    const entries = command.input.Entries ?? [];
+    return {
+      $metadata: {},
+      FailedEntryCount: 0,
+      Entries: entries.map((e) => {
+        const detail = JSON.parse(e.Detail!);
+        if (failWhen(detail)) return { ErrorCode: 'InternalFailure', ErrorMessage: 'try again' };
+        sent.push(detail);
+        return { EventId: detail.id };
+      }),
+    };
+  });
+  return { publisher, sent };
+}
+
+beforeAll(async () => {
+  await pool.query('DELETE FROM outbox');
+});
+afterAll(() => pool.end());
+
+describe('transactional outbox (real PostgreSQL)', () => {
+  it('keeps no event from a rolled-back transaction and publishes a committed one once', async () => {
+    await expect(
+      withTransaction(pool, async (tx) => {
+        await enqueueEvents(tx, [createEvent('testing', 'testing.thing.happened', { n: 1 }, 'c1')]);
+        throw new Error('business rule failed');
+      }),
+    ).rejects.toThrow('business rule failed');
+    await withTransaction(pool, (tx) => enqueueEvents(tx, [createEvent('testing', 'testing.thing.happened', { n: 2 }, 'c2')]));
+    const bus = fakeBus();
+    expect(await relayOutbox(pool, bus.publisher)).toEqual({ published: 1, failed: 0 });
+    expect(await relayOutbox(pool, bus.publisher)).toEqual({ published: 0, failed: 0 });
+    expect(bus.sent.map((e) => e.data.n)).toEqual([2]);
+  });
+
+  it('refuses to enqueue an event that breaks its schema', async () => {
+    await expect(withTransaction(pool, (tx) => enqueueEvents(tx, [createEvent('testing', 'testing.thing.happened', { n: 'x' }, 'c')]))).rejects.toThrow(
+      /Invalid testing.thing.happened/,
+    );
+  });
+
+  it('keeps failed entries pending and publishes them on a later run, in order, without re-sending the others', async () => {
+    await withTransaction(pool, (tx) =>
+      enqueueEvents(
+        tx,
+        [10, 11, 12].map((n) => createEvent('testing', 'testing.thing.happened', { n }, 'c')),
+      ),
+    );
+    const flaky = fakeBus((d) => d.data.n === 11);
+    expect(await relayOutbox(pool, flaky.publisher)).toEqual({ published: 2, failed: 1 });
+    const healthy = fakeBus();
+    expect(await relayOutbox(pool, healthy.publisher)).toEqual({ published: 1, failed: 0 });
+    expect(flaky.sent.map((e) => e.data.n)).toEqual([10, 12]);
+    expect(healthy.sent.map((e) => e.data.n)).toEqual([11]);
+    const { rows } = await pool.query("SELECT attempts, last_error FROM outbox WHERE envelope->'data'->>'n' = '11'");
+    expect(rows[0]).toMatchObject({ attempts: 2, last_error: expect.stringContaining('InternalFailure') });
+  });
+
+  it('lets two relays run at once without publishing a row twice', async () => {
+    await withTransaction(pool, (tx) =>
+      enqueueEvents(
+        tx,
+        Array.from({ length: 30 }, (_, i) => createEvent('testing', 'testing.thing.happened', { n: 100 + i }, 'c')),
+      ),
+    );
+    const a = fakeBus();
+    const b = fakeBus();
+    await Promise.all([relayOutbox(pool, a.publisher, 10), relayOutbox(pool, b.publisher, 10), relayOutbox(pool, a.publisher, 10)]);
+    while ((await relayOutbox(pool, b.publisher)).published > 0);
+    const all = [...a.sent, ...b.sent].map((e) => e.data.n).sort((x, y) => x - y);
+    expect(all).toEqual(Array.from({ length: 30 }, (_, i) => 100 + i));
+  });
+
+  it('dedupes a consumer on the event id', async () => {
+    const id = `evt_${Math.random()}`;
+    expect(await markProcessed(pool, id, 'test-consumer')).toBe(true);
+    expect(await markProcessed(pool, id, 'test-consumer')).toBe(false);
+    expect(await markProcessed(pool, id, 'other-consumer')).toBe(true);
+  });
+});
