@@ -7,7 +7,12 @@ export default defineConfig({
   test: {
     pool: 'forks',
     // Tests read logs through assertions, not the console; EMF metrics are a CloudWatch concern.
-    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_TRACE_ENABLED: 'false', AWS_REGION: 'us-east-1' },
+    env: {
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      AWS_REGION: 'us-east-1',
+    },
     testTimeout: 30_000,
     hookTimeout: 120_000,
     coverage: {

@@ -2,10 +2,10 @@ import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { allTables, services } from '../functions/catalog.ts';
 import { settingsFrom } from './config.ts';
+import { applyNagSuppressions } from './nag.ts';
 import { ApiStack } from './stacks/api-stack.ts';
 import { DataStack } from './stacks/data-stack.ts';
 import { MessagingStack } from './stacks/messaging-stack.ts';
-import { applyNagSuppressions } from './nag.ts';
 
 /** Builds the whole platform from the service catalog. Exported for the infra tests. */
 export function buildApp(app = new App()) {

@@ -4,15 +4,18 @@ import { type Stack, Validations } from 'aws-cdk-lib';
 const accepted: Array<{ id: string; reason: string }> = [
   {
     id: 'AwsSolutions::AwsSolutions-APIG2',
-    reason: 'Every handler validates body, path, query and headers with zod (one schema per route, also the OpenAPI source); a second copy as API Gateway models would drift.',
+    reason:
+      'Every handler validates body, path, query and headers with zod (one schema per route, also the OpenAPI source); a second copy as API Gateway models would drift.',
   },
   {
     id: 'AwsSolutions::AwsSolutions-APIG3',
-    reason: 'WAF is an account-level choice with its own cost; the API has per-key usage plans and stage throttling. Attach a web ACL per environment.',
+    reason:
+      'WAF is an account-level choice with its own cost; the API has per-key usage plans and stage throttling. Attach a web ACL per environment.',
   },
   {
     id: 'AwsSolutions::AwsSolutions-APIG4',
-    reason: 'Only routes the catalog marks public (health, catalog browsing, register, login, JWKS) have no authorizer; every other route uses the Lambda authorizer.',
+    reason:
+      'Only routes the catalog marks public (health, catalog browsing, register, login, JWKS) have no authorizer; every other route uses the Lambda authorizer.',
   },
   {
     id: 'AwsSolutions::AwsSolutions-COG4',
@@ -36,7 +39,8 @@ const accepted: Array<{ id: string; reason: string }> = [
   },
   {
     id: 'AwsSolutions::AwsSolutions-SMG4',
-    reason: 'The JWT signing key is rotated by the users service (new key id published in the JWKS, old key kept for verification); database secrets rotate every 30 days.',
+    reason:
+      'The JWT signing key is rotated by the users service (new key id published in the JWKS, old key kept for verification); database secrets rotate every 30 days.',
   },
   {
     id: 'AwsSolutions::AwsSolutions-L1',

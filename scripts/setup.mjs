@@ -34,7 +34,12 @@ function buildFerretDB() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   for (const f of ['go.mod', 'go.sum']) copyFileSync(join(toolDir, f), join(work, f));
-  const go = (args) => execFileSync('go', args, { cwd: work, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, GOFLAGS: '-mod=mod' } });
+  const go = (args) =>
+    execFileSync('go', args, {
+      cwd: work,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, GOFLAGS: '-mod=mod' },
+    });
   go(['mod', 'vendor']);
   writeFileSync(join(work, 'vendor/github.com/FerretDB/FerretDB/build/version/version.txt'), `${version}\n`);
   mkdirSync(binDir, { recursive: true });

@@ -11,7 +11,11 @@ const PlatformEnv = z.object({
   /** Comma-separated origins allowed by CORS; `*` only makes sense offline. */
   CORS_ALLOWED_ORIGINS: z.string().default('*'),
   /** Largest JSON body a handler accepts, in bytes. */
-  MAX_BODY_BYTES: z.coerce.number().int().positive().default(256 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024),
   MONGODB_URI: z.string().optional(),
   /** Secrets Manager ARN of the DocumentDB credentials (AWS), used when MONGODB_URI is unset. */
   MONGODB_SECRET_ARN: z.string().optional(),

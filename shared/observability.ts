@@ -3,6 +3,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 
 export { MetricUnit };
+
 type MetricUnitValue = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 /**

@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
 
@@ -35,7 +35,10 @@ export class ServiceFunction extends nodejs.NodejsFunction {
   readonly errorsAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
-    const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     const copies = props.copyIntoBundle ?? [];
     super(scope, id, {
       entry: join(repoRoot, props.entry),
@@ -69,13 +72,29 @@ export class ServiceFunction extends nodejs.NodejsFunction {
         sourceMap: true,
         mainFields: ['module', 'main'],
         // ESM bundles still meet CommonJS dependencies that call require().
-        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-        externalModules: ['@aws-sdk/*', 'pg-native', 'snappy', 'kerberos', '@mongodb-js/zstd', 'mongodb-client-encryption', 'gcp-metadata', 'socks', 'aws4', '@aws-sdk/credential-providers'],
+        banner:
+          "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+        externalModules: [
+          '@aws-sdk/*',
+          'pg-native',
+          'snappy',
+          'kerberos',
+          '@mongodb-js/zstd',
+          'mongodb-client-encryption',
+          'gcp-metadata',
+          'socks',
+          'aws4',
+          '@aws-sdk/credential-providers',
+        ],
         forceDockerBundling: false,
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: (inputDir, outputDir) => copies.map(([from, to]) => `mkdir -p "${outputDir}/${to}" && cp -r "${inputDir}/${from}/." "${outputDir}/${to}/" 2>/dev/null || true`),
+          afterBundling: (inputDir, outputDir) =>
+            copies.map(
+              ([from, to]) =>
+                `mkdir -p "${outputDir}/${to}" && cp -r "${inputDir}/${from}/." "${outputDir}/${to}/" 2>/dev/null || true`,
+            ),
         },
       },
     });

@@ -22,7 +22,11 @@ export function createAwsEndpoint(operations: Record<string, AwsOperation>): Ser
       res.end(JSON.stringify(body));
     };
     const operation = operations[target];
-    if (!operation) return reply(400, { __type: 'UnknownOperationException', message: `Operation ${target || '(none)'} is not emulated offline` });
+    if (!operation)
+      return reply(400, {
+        __type: 'UnknownOperationException',
+        message: `Operation ${target || '(none)'} is not emulated offline`,
+      });
     try {
       const raw = await readBody(req);
       reply(200, await operation(raw ? JSON.parse(raw) : {}));

@@ -17,7 +17,12 @@ export interface DeliveredEvent {
   'detail-type': string;
   time: string;
   detail: unknown;
-  deliveries: Array<{ subscription: string; status: 'pending' | 'delivered' | 'dead-lettered'; attempts: number; error?: string }>;
+  deliveries: Array<{
+    subscription: string;
+    status: 'pending' | 'delivered' | 'dead-lettered';
+    attempts: number;
+    error?: string;
+  }>;
 }
 
 interface Rule {
@@ -44,7 +49,13 @@ export class LocalEventBus {
     private readonly options: { retryDelayMs?: number; maxLog?: number } = {},
   ) {
     this.rules = services.flatMap((s) =>
-      (s.subscriptions ?? []).map((sub) => ({ service: s.name, name: sub.name, events: new Set(sub.events), handler: sub.handler, maxReceiveCount: 3 })),
+      (s.subscriptions ?? []).map((sub) => ({
+        service: s.name,
+        name: sub.name,
+        events: new Set(sub.events),
+        handler: sub.handler,
+        maxReceiveCount: 3,
+      })),
     );
   }
 
@@ -62,7 +73,8 @@ export class LocalEventBus {
       } catch {
         return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is not valid JSON' };
       }
-      if (!entry.Source || !entry.DetailType) return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Source and DetailType are required' };
+      if (!entry.Source || !entry.DetailType)
+        return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Source and DetailType are required' };
       const event: DeliveredEvent = {
         id: randomUUID(),
         source: entry.Source,
@@ -94,7 +106,11 @@ export class LocalEventBus {
   }
 
   private async deliver(event: DeliveredEvent, rule: Rule): Promise<void> {
-    const delivery: DeliveredEvent['deliveries'][number] = { subscription: `${rule.service}.${rule.name}`, status: 'pending', attempts: 0 };
+    const delivery: DeliveredEvent['deliveries'][number] = {
+      subscription: `${rule.service}.${rule.name}`,
+      status: 'pending',
+      attempts: 0,
+    };
     event.deliveries.push(delivery);
     const { deliveries: _omit, ...eventBridgeEvent } = event;
     const messageId = randomUUID();
@@ -105,7 +121,13 @@ export class LocalEventBus {
           {
             messageId,
             receiptHandle: messageId,
-            body: JSON.stringify({ version: '0', account: '000000000000', region: 'us-east-1', resources: [], ...eventBridgeEvent }),
+            body: JSON.stringify({
+              version: '0',
+              account: '000000000000',
+              region: 'us-east-1',
+              resources: [],
+              ...eventBridgeEvent,
+            }),
             attributes: {
               ApproximateReceiveCount: String(delivery.attempts),
               SentTimestamp: String(Date.now()),

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  APIGatewayTokenAuthorizerEvent,
+} from 'aws-lambda';
 import type { RouteSpec, ServiceManifest } from '../../shared/service.ts';
 import { InvocationTimeout, invoke } from './lambda.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -73,7 +78,14 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(JSON.stringify(body));
 }
 
-function gatewayError(res: ServerResponse, status: number, code: string, message: string, requestId: string, headers: Record<string, string> = {}) {
+function gatewayError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  requestId: string,
+  headers: Record<string, string> = {},
+) {
   sendJson(res, status, { error: { code, message, requestId } }, { 'x-request-id': requestId, ...headers });
 }
 
@@ -93,7 +105,13 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 function policyAllows(policy: APIGatewayAuthorizerResult['policyDocument'], methodArn: string): boolean {
-  const matches = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(methodArn);
+  const matches = (pattern: string) =>
+    new RegExp(
+      `^${pattern
+        .split('*')
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    ).test(methodArn);
   let allowed = false;
   for (const statement of policy.Statement as Array<{ Effect: string; Resource?: string | string[] }>) {
     const resources = [statement.Resource ?? []].flat();
@@ -115,7 +133,12 @@ export function createHttpGateway(options: GatewayOptions): Server {
   const defaultLimiter = new RateLimiter(options.rateLimit, options.burstLimit);
   const routeLimiters = new Map<string, RateLimiter>();
   const keys = new Map(options.apiKeys.map((k) => [k.value, { key: k, limiter: new RateLimiter(k.rateLimit, k.burstLimit) }]));
-  for (const r of routes) if (r.route.throttle) routeLimiters.set(`${r.route.method} ${r.route.path}`, new RateLimiter(r.route.throttle.rateLimit, r.route.throttle.burstLimit));
+  for (const r of routes)
+    if (r.route.throttle)
+      routeLimiters.set(
+        `${r.route.method} ${r.route.path}`,
+        new RateLimiter(r.route.throttle.rateLimit, r.route.throttle.burstLimit),
+      );
 
   async function authorize(token: string, methodArn: string): Promise<APIGatewayAuthorizerResult | 'unauthorized'> {
     if (!authorizerOwner?.authorizer) return 'unauthorized';
@@ -155,7 +178,9 @@ export function createHttpGateway(options: GatewayOptions): Server {
       const match = candidates.find((r) => r.route.method === method);
       if (!match) {
         const allow = [...new Set(candidates.map((c) => c.route.method))].join(', ');
-        return gatewayError(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${url.pathname}`, requestId, { Allow: allow });
+        return gatewayError(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${url.pathname}`, requestId, {
+          Allow: allow,
+        });
       }
       routeLabel = `${match.route.method} ${match.route.path}`;
       const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
@@ -168,7 +193,9 @@ export function createHttpGateway(options: GatewayOptions): Server {
       const limiter = routeLimiters.get(routeLabel) ?? defaultLimiter;
       const wait = Math.max(plan?.limiter.take(plan.key.name) ?? 0, limiter.take(`${apiKey ?? sourceIp}|${routeLabel}`));
       if (wait > 0) {
-        return gatewayError(res, 429, 'TOO_MANY_REQUESTS', 'Rate limit exceeded', requestId, { 'Retry-After': String(Math.max(1, Math.ceil(wait))) });
+        return gatewayError(res, 429, 'TOO_MANY_REQUESTS', 'Rate limit exceeded', requestId, {
+          'Retry-After': String(Math.max(1, Math.ceil(wait))),
+        });
       }
 
       let body: Buffer;
@@ -177,7 +204,13 @@ export function createHttpGateway(options: GatewayOptions): Server {
       } catch (error) {
         if (error instanceof BodyTooLarge) {
           res.setHeader('Connection', 'close');
-          return gatewayError(res, 413, 'PAYLOAD_TOO_LARGE', `Request bodies are limited to ${GATEWAY_MAX_BODY_BYTES} bytes`, requestId);
+          return gatewayError(
+            res,
+            413,
+            'PAYLOAD_TOO_LARGE',
+            `Request bodies are limited to ${GATEWAY_MAX_BODY_BYTES} bytes`,
+            requestId,
+          );
         }
         throw error;
       }
@@ -194,7 +227,8 @@ export function createHttpGateway(options: GatewayOptions): Server {
         if (!token) return gatewayError(res, 401, 'UNAUTHORIZED', 'Missing Authorization header', requestId);
         const result = await authorize(token, methodArn);
         if (result === 'unauthorized') return gatewayError(res, 401, 'UNAUTHORIZED', 'Invalid or expired token', requestId);
-        if (!policyAllows(result.policyDocument, methodArn)) return gatewayError(res, 403, 'FORBIDDEN', 'Not allowed for this user', requestId);
+        if (!policyAllows(result.policyDocument, methodArn))
+          return gatewayError(res, 403, 'FORBIDDEN', 'Not allowed for this user', requestId);
         authorizerContext = { ...(result.context ?? {}), principalId: result.principalId };
       }
 
@@ -210,7 +244,7 @@ export function createHttpGateway(options: GatewayOptions): Server {
       const multiQuery: Record<string, string[]> = {};
       for (const [k, v] of url.searchParams) {
         query[k] = v;
-        (multiQuery[k] ??= []).push(v);
+        multiQuery[k] = [...(multiQuery[k] ?? []), v];
       }
       const event: APIGatewayProxyEvent = {
         resource: match.route.path,
@@ -229,7 +263,11 @@ export function createHttpGateway(options: GatewayOptions): Server {
           apiId: 'local',
           authorizer: authorizerContext ?? null,
           httpMethod: method,
-          identity: { sourceIp, apiKey: apiKey ?? null, userAgent: req.headers['user-agent'] ?? null } as APIGatewayProxyEvent['requestContext']['identity'],
+          identity: {
+            sourceIp,
+            apiKey: apiKey ?? null,
+            userAgent: req.headers['user-agent'] ?? null,
+          } as APIGatewayProxyEvent['requestContext']['identity'],
           path: url.pathname,
           protocol: `HTTP/${req.httpVersion}`,
           requestId,
@@ -243,11 +281,13 @@ export function createHttpGateway(options: GatewayOptions): Server {
       try {
         result = await invoke<APIGatewayProxyResult>(match.service, match.route.handler, event, match.route.timeoutSeconds ?? 10);
       } catch (error) {
-        if (error instanceof InvocationTimeout) return gatewayError(res, 504, 'GATEWAY_TIMEOUT', 'The service did not answer in time', requestId);
+        if (error instanceof InvocationTimeout)
+          return gatewayError(res, 504, 'GATEWAY_TIMEOUT', 'The service did not answer in time', requestId);
         options.log?.({ requestId, level: 'ERROR', message: 'handler crashed', error: (error as Error).stack });
         return gatewayError(res, 502, 'BAD_GATEWAY', 'The service failed', requestId);
       }
-      if (!result || typeof result.statusCode !== 'number') return gatewayError(res, 502, 'BAD_GATEWAY', 'Malformed service response', requestId);
+      if (!result || typeof result.statusCode !== 'number')
+        return gatewayError(res, 502, 'BAD_GATEWAY', 'Malformed service response', requestId);
       const out: Record<string, string | string[]> = { 'x-amzn-requestid': requestId };
       for (const [k, v] of Object.entries(result.headers ?? {})) out[k] = String(v);
       for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) out[k] = v.map(String);

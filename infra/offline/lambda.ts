@@ -50,7 +50,10 @@ export async function invoke<T>(service: string, handler: string, event: unknown
     return await Promise.race([
       fn(event, context) as Promise<T>,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new InvocationTimeout(`${name} timed out after ${timeoutSeconds} s`)), timeoutSeconds * 1000);
+        timer = setTimeout(
+          () => reject(new InvocationTimeout(`${name} timed out after ${timeoutSeconds} s`)),
+          timeoutSeconds * 1000,
+        );
       }),
     ]);
   } finally {

@@ -33,7 +33,10 @@ export class PrometheusMetrics implements GatewayMetrics {
       lines.push(`http_request_duration_seconds_sum{route="${label(route)}"} ${l.sum.toFixed(6)}`);
       lines.push(`http_request_duration_seconds_count{route="${label(route)}"} ${l.count}`);
     }
-    lines.push('# HELP shop_business_events_total Business metrics the services emit', '# TYPE shop_business_events_total counter');
+    lines.push(
+      '# HELP shop_business_events_total Business metrics the services emit',
+      '# TYPE shop_business_events_total counter',
+    );
     for (const [key, n] of this.business) {
       const [name, service] = key.split('|');
       lines.push(`shop_business_events_total{metric="${label(name!)}",service="${label(service!)}"} ${n}`);

@@ -3,8 +3,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { allTables, postgresServices, services } from '../../functions/catalog.ts';
 import { resetConfig } from '../../shared/config.ts';
-import { closeMongo } from '../../shared/db/mongo.ts';
 import { migrate, readMigrations } from '../../shared/db/migrate.ts';
+import { closeMongo } from '../../shared/db/mongo.ts';
 import { closePools, poolFor } from '../../shared/db/postgres.ts';
 import { createAwsEndpoint, eventBridgeOperations } from './aws-endpoint.ts';
 import { type Engines, repoRoot, startEngines } from './engines/index.ts';
@@ -107,7 +107,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const apiKey = options.apiKey ?? env.OFFLINE_API_KEY ?? LOCAL_API_KEY;
     const gateway = createHttpGateway({
       services,
-      apiKeys: [{ name: 'local-developer', value: apiKey, rateLimit: options.rateLimit ?? 200, burstLimit: options.burstLimit ?? 400 }],
+      apiKeys: [
+        { name: 'local-developer', value: apiKey, rateLimit: options.rateLimit ?? 200, burstLimit: options.burstLimit ?? 400 },
+      ],
       rateLimit: options.rateLimit ?? 200,
       burstLimit: options.burstLimit ?? 400,
       metrics,
@@ -148,7 +150,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             if (running || stopping) return;
             running = true;
             try {
-              await invoke(service.name, schedule.handler, { source: 'aws.scheduler', 'detail-type': 'Scheduled Event', detail: {} }, 60);
+              await invoke(
+                service.name,
+                schedule.handler,
+                { source: 'aws.scheduler', 'detail-type': 'Scheduled Event', detail: {} },
+                60,
+              );
             } catch (error) {
               log(`schedule ${service.name}.${schedule.name} failed: ${(error as Error).message}`);
             } finally {
@@ -194,7 +201,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     };
   } catch (error) {
     for (const t of timers) clearInterval(t);
-    servers.forEach((s) => s.close());
+    for (const s of servers) s.close();
     await closePools();
     await closeMongo();
     await engines.stop();

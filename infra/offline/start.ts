@@ -47,7 +47,9 @@ const lines = [
   `  Health:       ${runtime.url}/health`,
   `  Events:       ${runtime.url}/_local/events`,
   `  Metrics:      ${runtime.url}/metrics`,
-  ...Object.entries(runtime.seeded).flatMap(([service, info]) => Object.entries(info as Record<string, unknown>).map(([k, v]) => `  ${`${service} ${k}:`.padEnd(14)}${v}`)),
+  ...Object.entries(runtime.seeded).flatMap(([service, info]) =>
+    Object.entries(info as Record<string, unknown>).map(([k, v]) => `  ${`${service} ${k}:`.padEnd(14)}${v}`),
+  ),
   '',
   '  Ctrl-C stops everything.',
   '',

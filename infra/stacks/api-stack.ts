@@ -49,13 +49,21 @@ export class ApiStack extends Stack {
       description: 'ES256 key pair for access tokens; written by the users service on first use',
     });
 
-    const make = (service: ServiceManifest, handler: string, description: string, extra: Partial<ConstructorParameters<typeof ServiceFunction>[2]> = {}) => {
+    const make = (
+      service: ServiceManifest,
+      handler: string,
+      description: string,
+      extra: Partial<ConstructorParameters<typeof ServiceFunction>[2]> = {},
+    ) => {
       const inVpc = settings.target === 'aws' && (service.stores.postgres || service.stores.mongo) && props.vpc;
       const environment: Record<string, string> = { STAGE: settings.stage, EVENT_BUS_NAME: props.bus.eventBusName };
-      for (const t of service.stores.tables ?? []) environment[`TABLE_${t.name.toUpperCase()}`] = props.tables.get(t.name)!.tableName;
+      for (const t of service.stores.tables ?? [])
+        environment[`TABLE_${t.name.toUpperCase()}`] = props.tables.get(t.name)!.tableName;
       if (service.stores.postgres) {
-        if (settings.target === 'localstack') environment[`DATABASE_URL_${service.name.toUpperCase()}`] = settings.localPostgresUrl(service.name);
-        else if (props.postgresSecret) environment[`DATABASE_SECRET_ARN_${service.name.toUpperCase()}`] = props.postgresSecret.secretArn;
+        if (settings.target === 'localstack')
+          environment[`DATABASE_URL_${service.name.toUpperCase()}`] = settings.localPostgresUrl(service.name);
+        else if (props.postgresSecret)
+          environment[`DATABASE_SECRET_ARN_${service.name.toUpperCase()}`] = props.postgresSecret.secretArn;
       }
       if (service.stores.mongo) {
         if (settings.target === 'localstack') environment.MONGODB_URI = settings.localMongoUri;
@@ -100,7 +108,12 @@ export class ApiStack extends Stack {
         accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
         methodOptions: Object.fromEntries(
           services.flatMap((s) =>
-            s.routes.filter((r) => r.throttle).map((r) => [`${r.path}/${r.method}`, { throttlingRateLimit: r.throttle!.rateLimit, throttlingBurstLimit: r.throttle!.burstLimit }]),
+            s.routes
+              .filter((r) => r.throttle)
+              .map((r) => [
+                `${r.path}/${r.method}`,
+                { throttlingRateLimit: r.throttle!.rateLimit, throttlingBurstLimit: r.throttle!.burstLimit },
+              ]),
           ),
         ),
       },
@@ -128,7 +141,12 @@ export class ApiStack extends Stack {
       ['NoRoute', apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, 'ROUTE_NOT_FOUND', '404'],
     ];
     for (const [id, type, code, statusCode] of gatewayResponses) {
-      this.api.addGatewayResponse(id, { type, statusCode, templates: errorBody(code), responseHeaders: { 'Access-Control-Allow-Origin': "'*'" } });
+      this.api.addGatewayResponse(id, {
+        type,
+        statusCode,
+        templates: errorBody(code),
+        responseHeaders: { 'Access-Control-Allow-Origin': "'*'" },
+      });
     }
 
     const authorizerOwner = services.find((s) => s.authorizer);
@@ -146,7 +164,8 @@ export class ApiStack extends Stack {
           timeout: Duration.seconds(route.timeoutSeconds ?? 10),
           memorySize: route.memoryMb,
         });
-        if (route.access !== 'public' && !authorizer) throw new Error(`${route.method} ${route.path} needs an authorizer; the catalog declares none`);
+        if (route.access !== 'public' && !authorizer)
+          throw new Error(`${route.method} ${route.path} needs an authorizer; the catalog declares none`);
         this.api.root.resourceForPath(route.path).addMethod(route.method, new apigw.LambdaIntegration(fn, { proxy: true }), {
           operationName: functionId(service.name, route.handler),
           apiKeyRequired: route.apiKeyRequired !== false,
@@ -161,7 +180,9 @@ export class ApiStack extends Stack {
           encryption: sqs.QueueEncryption.SQS_MANAGED,
           enforceSSL: true,
         });
-        const fn = make(service, sub.handler, `${service.name}: consumes ${sub.events.join(', ')}`, { timeout: Duration.seconds(30) });
+        const fn = make(service, sub.handler, `${service.name}: consumes ${sub.events.join(', ')}`, {
+          timeout: Duration.seconds(30),
+        });
         const queue = new sqs.Queue(this, `Queue-${service.name}-${sub.name}`, {
           visibilityTimeout: Duration.seconds(6 * 30),
           encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -174,7 +195,9 @@ export class ApiStack extends Stack {
           eventPattern: { source: events.Match.prefix('shop.'), detailType: sub.events },
           targets: [new targets.SqsQueue(queue)],
         });
-        fn.addEventSource(new lambdaEvents.SqsEventSource(queue, { batchSize: sub.batchSize ?? 10, reportBatchItemFailures: true }));
+        fn.addEventSource(
+          new lambdaEvents.SqsEventSource(queue, { batchSize: sub.batchSize ?? 10, reportBatchItemFailures: true }),
+        );
         dlq
           .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) })
           .createAlarm(this, `DlqAlarm-${service.name}-${sub.name}`, {
@@ -186,7 +209,9 @@ export class ApiStack extends Stack {
       }
 
       for (const schedule of service.schedules ?? []) {
-        const fn = make(service, schedule.handler, `${service.name}: every ${schedule.everyMinutes} min (${schedule.name})`, { timeout: Duration.seconds(60) });
+        const fn = make(service, schedule.handler, `${service.name}: every ${schedule.everyMinutes} min (${schedule.name})`, {
+          timeout: Duration.seconds(60),
+        });
         new events.Rule(this, `Schedule-${service.name}-${schedule.name}`, {
           schedule: events.Schedule.rate(Duration.minutes(schedule.everyMinutes)),
           targets: [new targets.LambdaFunction(fn, { retryAttempts: 2 })],
@@ -194,7 +219,10 @@ export class ApiStack extends Stack {
       }
 
       for (const task of service.sagaTasks ?? []) {
-        this.sagaTasks.set(task.state, make(service, task.handler, `${service.name}: saga task ${task.state}`, { timeout: Duration.seconds(30) }));
+        this.sagaTasks.set(
+          task.state,
+          make(service, task.handler, `${service.name}: saga task ${task.state}`, { timeout: Duration.seconds(30) }),
+        );
       }
 
       if (service.stores.postgres && settings.target === 'aws' && props.postgresSecret) {
@@ -217,7 +245,11 @@ export class ApiStack extends Stack {
           ],
         });
         props.postgresSecret.grantRead(migrateFn);
-        new triggers.Trigger(this, `MigrateTrigger-${service.name}`, { handler: migrateFn, executeOnHandlerChange: true, timeout: Duration.minutes(5) });
+        new triggers.Trigger(this, `MigrateTrigger-${service.name}`, {
+          handler: migrateFn,
+          executeOnHandlerChange: true,
+          timeout: Duration.minutes(5),
+        });
       }
     }
 
@@ -227,7 +259,10 @@ export class ApiStack extends Stack {
       quota: { limit: settings.usagePlanQuotaPerDay, period: apigw.Period.DAY },
       apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
     });
-    const key = this.api.addApiKey('DefaultApiKey', { apiKeyName: `shop-${settings.stage}-default`, description: 'Default client key' });
+    const key = this.api.addApiKey('DefaultApiKey', {
+      apiKeyName: `shop-${settings.stage}-default`,
+      description: 'Default client key',
+    });
     plan.addApiKey(key);
 
     this.api
@@ -236,6 +271,9 @@ export class ApiStack extends Stack {
       .addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });
-    new CfnOutput(this, 'DefaultApiKeyId', { value: key.keyId, description: 'aws apigateway get-api-key --include-value --api-key <id>' });
+    new CfnOutput(this, 'DefaultApiKeyId', {
+      value: key.keyId,
+      description: 'aws apigateway get-api-key --include-value --api-key <id>',
+    });
   }
 }

@@ -67,7 +67,10 @@ export class DataStack extends Stack {
       flowLogs: { all: { trafficType: ec2.FlowLogTrafficType.REJECT } },
     });
     this.vpc.addGatewayEndpoint('DynamoDbEndpoint', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB });
-    this.dataAccess = new ec2.SecurityGroup(this, 'DataAccess', { vpc: this.vpc, description: 'Functions that reach the data stores' });
+    this.dataAccess = new ec2.SecurityGroup(this, 'DataAccess', {
+      vpc: this.vpc,
+      description: 'Functions that reach the data stores',
+    });
 
     if (props.needsPostgres) {
       const dbSg = new ec2.SecurityGroup(this, 'PostgresSg', { vpc: this.vpc, description: 'RDS PostgreSQL' });

@@ -19,6 +19,7 @@ export class MessagingStack extends Stack {
       retention: Duration.days(30),
     });
     this.alarmTopic = new sns.Topic(this, 'Alarms', { displayName: 'Shop platform alarms', enforceSSL: true });
-    if (props.settings.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.settings.alarmEmail));
+    if (props.settings.alarmEmail)
+      this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.settings.alarmEmail));
   }
 }

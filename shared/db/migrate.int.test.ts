@@ -18,7 +18,10 @@ describe('migrate (real PostgreSQL)', () => {
   });
 
   it('rolls back a failing migration entirely and records nothing', async () => {
-    const broken = [...first, { id: `101_${suffix}_broken`, sql: `ALTER TABLE ${table} ADD COLUMN name text; SELECT no_such_function();` }];
+    const broken = [
+      ...first,
+      { id: `101_${suffix}_broken`, sql: `ALTER TABLE ${table} ADD COLUMN name text; SELECT no_such_function();` },
+    ];
     await expect(migrate(pool, broken)).rejects.toThrow(/101_.*failed/);
     const cols = await pool.query('SELECT column_name FROM information_schema.columns WHERE table_name = $1', [table]);
     expect(cols.rows.map((r) => r.column_name)).toEqual(['id']);
@@ -27,7 +30,9 @@ describe('migrate (real PostgreSQL)', () => {
   });
 
   it('refuses a migration that changed after it was applied', async () => {
-    await expect(migrate(pool, [{ id: first[0]!.id, sql: `${first[0]!.sql} -- edited` }])).rejects.toThrow(/changed after it was applied/);
+    await expect(migrate(pool, [{ id: first[0]!.id, sql: `${first[0]!.sql} -- edited` }])).rejects.toThrow(
+      /changed after it was applied/,
+    );
   });
 
   it('lets concurrent runners apply a migration exactly once', async () => {

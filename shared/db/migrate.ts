@@ -30,7 +30,10 @@ export async function migrate(pool: pg.Pool, migrations: Migration[]): Promise<s
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       id text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Map(
-      (await client.query<{ id: string; checksum: string }>('SELECT id, checksum FROM schema_migrations')).rows.map((r) => [r.id, r.checksum]),
+      (await client.query<{ id: string; checksum: string }>('SELECT id, checksum FROM schema_migrations')).rows.map((r) => [
+        r.id,
+        r.checksum,
+      ]),
     );
     for (const m of migrations) {
       const checksum = createHash('sha256').update(m.sql).digest('hex');

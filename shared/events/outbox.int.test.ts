@@ -1,4 +1,4 @@
-import { PutEventsCommand, type PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
+import type { PutEventsCommand, PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -51,9 +51,9 @@ describe('transactional outbox (real PostgreSQL)', () => {
   });
 
   it('refuses to enqueue an event that breaks its schema', async () => {
-    await expect(withTransaction(pool, (tx) => enqueueEvents(tx, [createEvent('testing', 'testing.thing.happened', { n: 'x' }, 'c')]))).rejects.toThrow(
-      /Invalid testing.thing.happened/,
-    );
+    await expect(
+      withTransaction(pool, (tx) => enqueueEvents(tx, [createEvent('testing', 'testing.thing.happened', { n: 'x' }, 'c')])),
+    ).rejects.toThrow(/Invalid testing.thing.happened/);
   });
 
   it('keeps failed entries pending and publishes them on a later run, in order, without re-sending the others', async () => {
@@ -82,7 +82,11 @@ describe('transactional outbox (real PostgreSQL)', () => {
     );
     const a = fakeBus();
     const b = fakeBus();
-    await Promise.all([relayOutbox(pool, a.publisher, 10), relayOutbox(pool, b.publisher, 10), relayOutbox(pool, a.publisher, 10)]);
+    await Promise.all([
+      relayOutbox(pool, a.publisher, 10),
+      relayOutbox(pool, b.publisher, 10),
+      relayOutbox(pool, a.publisher, 10),
+    ]);
     while ((await relayOutbox(pool, b.publisher)).published > 0);
     const all = [...a.sent, ...b.sent].map((e) => e.data.n).sort((x, y) => x - y);
     expect(all).toEqual(Array.from({ length: 30 }, (_, i) => 100 + i));

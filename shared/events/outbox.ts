@@ -52,10 +52,15 @@ export async function relayOutbox(pool: Pool, publisher: EventPublisher, limit =
       failures = error.failed;
     }
     if (publishedIds.length) {
-      await client.query('UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE event_id = ANY($1)', [publishedIds]);
+      await client.query('UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE event_id = ANY($1)', [
+        publishedIds,
+      ]);
     }
     for (const f of failures) {
-      await client.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE event_id = $1', [f.id, f.reason.slice(0, 500)]);
+      await client.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE event_id = $1', [
+        f.id,
+        f.reason.slice(0, 500),
+      ]);
     }
     await client.query('COMMIT');
     return { published: publishedIds.length, failed: failures.length };
@@ -69,6 +74,9 @@ export async function relayOutbox(pool: Pool, publisher: EventPublisher, limit =
 
 /** Consumer-side dedupe: true the first time this consumer sees the event id (within the caller's transaction). */
 export async function markProcessed(tx: Queryable, eventId: string, consumer: string): Promise<boolean> {
-  const result = await tx.query('INSERT INTO processed_events (event_id, consumer) VALUES ($1, $2) ON CONFLICT DO NOTHING', [eventId, consumer]);
+  const result = await tx.query('INSERT INTO processed_events (event_id, consumer) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
+    eventId,
+    consumer,
+  ]);
   return result.rowCount === 1;
 }

@@ -33,7 +33,8 @@ function eventBridge(): EventBridgeClient {
 export class EventBridgePublisher implements EventPublisher {
   constructor(
     private readonly busName = config().EVENT_BUS_NAME,
-    private readonly send: (command: PutEventsCommand) => Promise<PutEventsCommandOutput> = (command) => eventBridge().send(command),
+    private readonly send: (command: PutEventsCommand) => Promise<PutEventsCommandOutput> = (command) =>
+      eventBridge().send(command),
   ) {}
 
   async publish(events: EventEnvelope[]): Promise<void> {

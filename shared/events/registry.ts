@@ -24,7 +24,8 @@ export function registeredEvents(): string[] {
 export function validateEvent<T>(event: EventEnvelope<T>): EventEnvelope<T> {
   const entry = schemas.get(event.type);
   if (!entry) throw new ValidationFailed(`Unknown event type ${event.type}`);
-  if (entry.source !== event.source) throw new ValidationFailed(`${event.type} must come from ${entry.source}, not ${event.source}`);
+  if (entry.source !== event.source)
+    throw new ValidationFailed(`${event.type} must come from ${entry.source}, not ${event.source}`);
   const parsed = entry.schema.safeParse(event.data);
   if (!parsed.success) throw new ValidationFailed(`Invalid ${event.type} event`, zodIssues(parsed.error));
   return { ...event, data: parsed.data as T };

@@ -20,7 +20,10 @@ function event(overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEv
     stageVariables: null,
     body: JSON.stringify({ name: 'lamp', quantity: 2 }),
     isBase64Encoded: false,
-    requestContext: { requestId: 'req-1', authorizer: { userId: 'usr_1', role: 'customer' } } as unknown as APIGatewayProxyEvent['requestContext'],
+    requestContext: {
+      requestId: 'req-1',
+      authorizer: { userId: 'usr_1', role: 'customer' },
+    } as unknown as APIGatewayProxyEvent['requestContext'],
     ...overrides,
   };
 }
@@ -48,7 +51,11 @@ describe('httpRoute', () => {
     const res = await handler(event(), context);
     expect(res.statusCode).toBe(201);
     expect(JSON.parse(res.body)).toEqual({ id: 't1', name: 'lamp', quantity: 2, by: 'usr_1' });
-    expect(res.headers).toMatchObject({ 'X-Content-Type-Options': 'nosniff', 'x-request-id': 'req-1', 'Cache-Control': 'no-store' });
+    expect(res.headers).toMatchObject({
+      'X-Content-Type-Options': 'nosniff',
+      'x-request-id': 'req-1',
+      'Cache-Control': 'no-store',
+    });
   });
 
   it('rejects malformed JSON with 400 MALFORMED_JSON-style details', async () => {

@@ -76,7 +76,11 @@ function corsHeaders(event: APIGatewayProxyEvent): Record<string, string> {
   const origin = headerOf(event.headers, 'origin');
   const allow = allowed.includes('*') ? '*' : origin && allowed.includes(origin) ? origin : undefined;
   if (!allow) return {};
-  return { 'Access-Control-Allow-Origin': allow, 'Access-Control-Expose-Headers': 'x-request-id,x-correlation-id,retry-after', Vary: 'Origin' };
+  return {
+    'Access-Control-Allow-Origin': allow,
+    'Access-Control-Expose-Headers': 'x-request-id,x-correlation-id,retry-after',
+    Vary: 'Origin',
+  };
 }
 
 /** The Lambda authorizer's context becomes the principal (REST API puts it at requestContext.authorizer). */
@@ -91,7 +95,11 @@ export function principalOf(event: APIGatewayProxyEvent): Principal | undefined 
 function validate<T>(schema: z.ZodType | undefined, value: unknown, where: string): T {
   if (!schema) return undefined as T;
   const result = schema.safeParse(value);
-  if (!result.success) throw new ValidationFailed(`Invalid ${where}`, zodIssues(result.error).map((i) => ({ ...i, in: where })));
+  if (!result.success)
+    throw new ValidationFailed(
+      `Invalid ${where}`,
+      zodIssues(result.error).map((i) => ({ ...i, in: where })),
+    );
   return result.data as T;
 }
 
@@ -191,9 +199,15 @@ export function httpRoute<S extends RouteSchemas, A extends Access>(
     } as HttpRequest<S, A>;
     const result = (await fn(request)) ?? {};
     const status = result.status ?? (result.body === undefined ? 204 : 200);
-    return { statusCode: status, headers: result.headers ?? {}, body: result.body === undefined ? '' : JSON.stringify(result.body) };
+    return {
+      statusCode: status,
+      headers: result.headers ?? {},
+      body: result.body === undefined ? '' : JSON.stringify(result.body),
+    };
   };
-  const handler = middy(core).use(captureLambdaHandler(tracer, { captureResponse: false })).use(injectLambdaContext(logger));
+  const handler = middy(core)
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(injectLambdaContext(logger));
   if (metricsEnabled()) handler.use(logMetrics(metrics, { captureColdStartMetric: true }));
   handler.use(httpEnvelope());
   if (schemas.body) handler.use(bodyGuard(options.access)).use(httpJsonBodyParser());

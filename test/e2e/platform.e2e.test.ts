@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { services } from '../../functions/catalog.ts';
-import { api } from '../support/api.ts';
 import { startOfflineProcess } from '../setup/offline-process.ts';
+import { api } from '../support/api.ts';
 
 const call = api();
 
@@ -16,7 +16,11 @@ function isAlive(pid: number): boolean {
 
 describe('the offline platform', () => {
   it('reports every engine and service healthy at GET /health', async () => {
-    const res = await call<{ status: string; checks: Array<{ name: string; ok: boolean }>; services: Array<{ name: string }> }>('GET', '/health', { noApiKey: true });
+    const res = await call<{ status: string; checks: Array<{ name: string; ok: boolean }>; services: Array<{ name: string }> }>(
+      'GET',
+      '/health',
+      { noApiKey: true },
+    );
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('ok');
     const names = res.body.checks.map((c) => c.name);
@@ -39,7 +43,10 @@ describe('the offline platform', () => {
   });
 
   it('rejects a body beyond the gateway limit with a JSON 413, without calling the service', async () => {
-    const res = await call<{ error: { code: string } }>('POST', '/health', { rawBody: 'x'.repeat(11 * 1024 * 1024), headers: { 'content-type': 'application/json' } });
+    const res = await call<{ error: { code: string } }>('POST', '/health', {
+      rawBody: 'x'.repeat(11 * 1024 * 1024),
+      headers: { 'content-type': 'application/json' },
+    });
     expect([405, 413]).toContain(res.status);
     const route = services.flatMap((s) => s.routes).find((r) => r.method === 'POST');
     expect(route, 'the catalog has a POST route').toBeDefined();
@@ -55,9 +62,15 @@ describe('the offline platform', () => {
     const route = services.flatMap((s) => s.routes).find((r) => r.method === 'POST' && r.access === 'public');
     expect(route, 'the catalog has a public POST route').toBeDefined();
     const path = route!.path.replace(/\{[^}]+\}/g, 'x');
-    const malformed = await call<{ error: { code: string } }>('POST', path, { rawBody: '{"email": ', headers: { 'content-type': 'application/json' } });
+    const malformed = await call<{ error: { code: string } }>('POST', path, {
+      rawBody: '{"email": ',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(malformed.status).toBe(400);
-    const wrongType = await call<{ error: { code: string } }>('POST', path, { rawBody: 'email=a', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const wrongType = await call<{ error: { code: string } }>('POST', path, {
+      rawBody: 'email=a',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(wrongType.status).toBe(415);
     expect(wrongType.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     const tooBig = await call<{ error: { code: string } }>('POST', path, { body: { blob: 'x'.repeat(400 * 1024) } });
@@ -65,7 +78,9 @@ describe('the offline platform', () => {
   });
 
   it('requires the API key on metered routes', async () => {
-    const route = services.flatMap((s) => s.routes).find((r) => r.apiKeyRequired !== false && r.method === 'GET' && r.access === 'public');
+    const route = services
+      .flatMap((s) => s.routes)
+      .find((r) => r.apiKeyRequired !== false && r.method === 'GET' && r.access === 'public');
     expect(route, 'the catalog has a public GET route behind an API key').toBeDefined();
     const res = await call<{ error: { code: string } }>('GET', route!.path.replace(/\{[^}]+\}/g, 'x'), { noApiKey: true });
     expect(res.status).toBe(403);

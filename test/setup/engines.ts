@@ -1,12 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { allTables, postgresServices } from '../../functions/catalog.ts';
-import { migrate, readMigrations } from '../../shared/db/migrate.ts';
 import { startEngines } from '../../infra/offline/engines/index.ts';
 import { migrationDirs } from '../../infra/offline/runtime.ts';
-import pg from 'pg';
+import { migrate, readMigrations } from '../../shared/db/migrate.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -19,7 +19,13 @@ export default async function setup(project: TestProject) {
   const dataDir = await mkdtemp(join(tmpdir(), 'shop-int-'));
   // `scratch` is a database for tests of shared code (outbox, migrations) that no service owns.
   const databases = [...postgresServices(), 'scratch'];
-  const engines = await startEngines({ dataDir, ports: 'free', postgresServices: databases, tables: allTables(), persistDynamo: false });
+  const engines = await startEngines({
+    dataDir,
+    ports: 'free',
+    postgresServices: databases,
+    tables: allTables(),
+    persistDynamo: false,
+  });
   for (const service of databases) {
     const pool = new pg.Pool({ connectionString: engines.env[`DATABASE_URL_${service.toUpperCase()}`] });
     try {

@@ -25,7 +25,12 @@ export async function checkHealth(probes: Probe[], timeoutMs = 2_000, now = () =
         ]);
         return { name: probe.name, ok: true, detail, latencyMs: Math.round(performance.now() - started) };
       } catch (error) {
-        return { name: probe.name, ok: false, detail: (error as Error).message, latencyMs: Math.round(performance.now() - started) };
+        return {
+          name: probe.name,
+          ok: false,
+          detail: (error as Error).message,
+          latencyMs: Math.round(performance.now() - started),
+        };
       } finally {
         clearTimeout(timer);
       }

@@ -1,7 +1,14 @@
-import type { Server } from 'node:http';
 import { mkdir } from 'node:fs/promises';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ListTablesCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import type { Server } from 'node:http';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { addTransactions } from './dynalite-transactions.ts';
 import type { TableSpec } from '../../../shared/service.ts';
 import type { Engine, EngineHealth } from './types.ts';
 
@@ -22,7 +29,9 @@ export async function ensureTables(client: DynamoDBClient, tables: TableSpec[]):
   for (const t of tables) {
     const TableName = localTableName(t.name);
     if (existing.has(TableName)) continue;
-    const keys = new Set([t.partitionKey, t.sortKey, ...(t.indexes ?? []).flatMap((i) => [i.partitionKey, i.sortKey])].filter(Boolean) as string[]);
+    const keys = new Set(
+      [t.partitionKey, t.sortKey, ...(t.indexes ?? []).flatMap((i) => [i.partitionKey, i.sortKey])].filter(Boolean) as string[],
+    );
     await client.send(
       new CreateTableCommand({
         TableName,
@@ -51,7 +60,9 @@ export async function ensureTables(client: DynamoDBClient, tables: TableSpec[]):
     }
     if (t.ttlAttribute) {
       await client
-        .send(new UpdateTimeToLiveCommand({ TableName, TimeToLiveSpecification: { AttributeName: t.ttlAttribute, Enabled: true } }))
+        .send(
+          new UpdateTimeToLiveCommand({ TableName, TimeToLiveSpecification: { AttributeName: t.ttlAttribute, Enabled: true } }),
+        )
         .catch(() => {}); // dynalite does not implement TTL; expiry is enforced by the code that reads reservations.
     }
   }
@@ -60,6 +71,7 @@ export async function ensureTables(client: DynamoDBClient, tables: TableSpec[]):
 /** dynalite (the DynamoDB API on LevelDB) runs inside this process; tables come from the service manifests. */
 export async function startDynalite(options: DynaliteOptions): Promise<Engine> {
   let server: Server | undefined;
+  let transactions: { close(): void } | undefined;
   const endpoint = options.externalEndpoint ?? `http://127.0.0.1:${options.port}`;
   if (!options.externalEndpoint) {
     if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
@@ -69,8 +81,13 @@ export async function startDynalite(options: DynaliteOptions): Promise<Engine> {
       s.once('error', reject);
       s.listen(options.port, '127.0.0.1', () => resolve());
     });
+    transactions = addTransactions(s, endpoint);
   }
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   await ensureTables(client, options.tables);
   const tableEnv = Object.fromEntries(options.tables.map((t) => [`TABLE_${t.name.toUpperCase()}`, localTableName(t.name)]));
   return {
@@ -88,6 +105,7 @@ export async function startDynalite(options: DynaliteOptions): Promise<Engine> {
     },
     async stop() {
       client.destroy();
+      transactions?.close();
       const s = server;
       if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
     },

@@ -1,6 +1,6 @@
-import { inject, describe, expect, it } from 'vitest';
 import mongoose from 'mongoose';
 import pg from 'pg';
+import { describe, expect, inject, it } from 'vitest';
 
 describe('embedded engines (started once by the integration global setup)', () => {
   const env = inject('engineEnv');
@@ -41,7 +41,13 @@ describe('embedded engines (started once by the integration global setup)', () =
   it('serves the DynamoDB API (dynalite) at DYNAMODB_ENDPOINT', async () => {
     const res = await fetch(env.DYNAMODB_ENDPOINT!, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables', authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x', 'x-amz-date': '20260101T000000Z' },
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'DynamoDB_20120810.ListTables',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x',
+        'x-amz-date': '20260101T000000Z',
+      },
       body: '{}',
     });
     expect(res.status).toBe(200);

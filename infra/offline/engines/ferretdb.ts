@@ -58,7 +58,12 @@ export async function startFerretDB(options: FerretOptions): Promise<Engine> {
       try {
         await conn.asPromise();
         const ping = await conn.db?.admin().command({ ping: 1 });
-        return { name: 'ferretdb', mode: child ? 'embedded' : 'external', ok: ping?.ok === 1, detail: `ping ${JSON.stringify(ping)}` };
+        return {
+          name: 'ferretdb',
+          mode: child ? 'embedded' : 'external',
+          ok: ping?.ok === 1,
+          detail: `ping ${JSON.stringify(ping)}`,
+        };
       } catch (error) {
         return { name: 'ferretdb', mode: child ? 'embedded' : 'external', ok: false, detail: (error as Error).message };
       } finally {

@@ -58,14 +58,29 @@ export async function startPostgres(options: PostgresOptions): Promise<Engine> {
       createPostgresUser: true,
       authMethod: 'scram-sha-256',
       initdbFlags: ['--encoding=UTF8', '--locale=C'],
-      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200', '-c', 'fsync=off'],
+      postgresFlags: [
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'max_connections=200',
+        '-c',
+        'fsync=off',
+      ],
       onLog: (m) => options.log?.(m),
       onError: (m) => options.log?.(String(m)),
     });
     if (!existsSync(join(options.dataDir, 'PG_VERSION'))) await server.initialise();
     await server.start();
     pid = (server as unknown as { process?: { pid?: number } }).process?.pid;
-    const admin = new pg.Client({ host: '127.0.0.1', port: options.port, user: SUPERUSER, password: SUPERPASS, database: 'postgres' });
+    const admin = new pg.Client({
+      host: '127.0.0.1',
+      port: options.port,
+      user: SUPERUSER,
+      password: SUPERPASS,
+      database: 'postgres',
+    });
     await admin.connect();
     try {
       for (const service of embeddedFor) {
@@ -104,7 +119,12 @@ export async function startPostgres(options: PostgresOptions): Promise<Engine> {
           }
         }),
       );
-      return { name: 'postgres', mode: embeddedFor.length ? 'embedded' : 'external', ok: results.every((r) => r.endsWith(': ok')), detail: results.join(', ') };
+      return {
+        name: 'postgres',
+        mode: embeddedFor.length ? 'embedded' : 'external',
+        ok: results.every((r) => r.endsWith(': ok')),
+        detail: results.join(', '),
+      };
     },
     async stop() {
       await server?.stop();
