@@ -1,6 +1,39 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import mongoose from 'mongoose';
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
+import { startEngines } from './index.ts';
+
+describe('external engines', () => {
+  it('uses DATABASE_URL_<SERVICE>, MONGODB_URI and DYNAMODB_ENDPOINT instead of starting its own', async () => {
+    const env = inject('engineEnv');
+    const external = await startEngines({
+      dataDir: join(tmpdir(), `unused-${Date.now()}`),
+      ports: 'free',
+      postgresServices: ['scratch'],
+      tables: [],
+      persistDynamo: false,
+      env: {
+        DATABASE_URL_SCRATCH: env.DATABASE_URL_SCRATCH,
+        MONGODB_URI: env.MONGODB_URI,
+        DYNAMODB_ENDPOINT: env.DYNAMODB_ENDPOINT,
+      },
+    });
+    try {
+      expect(external.all.map((e) => e.mode)).toEqual(['external', 'external', 'external']);
+      expect(external.pids()).toEqual([]);
+      expect(external.env).toMatchObject({
+        DATABASE_URL_SCRATCH: env.DATABASE_URL_SCRATCH,
+        MONGODB_URI: env.MONGODB_URI,
+        DYNAMODB_ENDPOINT: env.DYNAMODB_ENDPOINT,
+      });
+      expect((await external.health()).every((h) => h.ok)).toBe(true);
+    } finally {
+      await external.stop();
+    }
+  });
+});
 
 describe('embedded engines (started once by the integration global setup)', () => {
   const env = inject('engineEnv');
