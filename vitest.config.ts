@@ -26,7 +26,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['{functions,shared,infra,test}/**/*.test.ts'],
+          include: ['{functions,shared,infra,test,scripts}/**/*.test.ts'],
           exclude: [...ignored, '**/*.{int,e2e,infra,contract}.test.ts'],
         },
       },

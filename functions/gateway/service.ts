@@ -4,5 +4,22 @@ export default defineService({
   name: 'gateway',
   description: 'The API front door: health, docs and the Lambda authorizer',
   stores: {},
-  routes: [{ method: 'GET', path: '/health', handler: 'handlers/health', access: 'public', apiKeyRequired: false, summary: 'Health of every engine and service' }],
+  routes: [
+    {
+      method: 'GET',
+      path: '/health',
+      handler: 'handlers/health',
+      access: 'public',
+      apiKeyRequired: false,
+      summary: 'Health of every engine and service',
+    },
+    {
+      method: 'GET',
+      path: '/docs',
+      handler: 'handlers/docs',
+      access: 'public',
+      apiKeyRequired: false,
+      summary: 'OpenAPI 3.1 description of this API, generated from the handlers’ zod schemas',
+    },
+  ],
 });

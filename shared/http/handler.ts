@@ -51,7 +51,10 @@ export interface RouteOptions<S extends RouteSchemas, A extends Access> {
   schemas?: S;
 }
 
-export type HttpLambda = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+export type HttpLambda = ((event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>) & {
+  /** The route's access rule and schemas, read by the OpenAPI generator (scripts/openapi.ts). */
+  readonly contract?: { access: Access; schemas: RouteSchemas };
+};
 
 const securityHeaders: Record<string, string> = {
   'Content-Type': 'application/json; charset=utf-8',
@@ -211,7 +214,7 @@ export function httpRoute<S extends RouteSchemas, A extends Access>(
   if (metricsEnabled()) handler.use(logMetrics(metrics, { captureColdStartMetric: true }));
   handler.use(httpEnvelope());
   if (schemas.body) handler.use(bodyGuard(options.access)).use(httpJsonBodyParser());
-  return handler as unknown as HttpLambda;
+  return Object.assign(handler, { contract: { access: options.access, schemas } }) as unknown as HttpLambda;
 }
 
 function lowerCaseKeys(headers: Record<string, string | undefined>): Record<string, string | undefined> {
