@@ -52,6 +52,15 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'contract',
+          include: ['{functions,shared}/**/*.contract.test.ts'],
+          exclude: ignored,
+          globalSetup: ['test/setup/moto.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'infra',
           include: ['infra/**/*.infra.test.ts'],
           exclude: ignored,

@@ -52,18 +52,18 @@ function buildFerretDB() {
   log(`FerretDB ${version} built at ${ferretdb}`);
 }
 
-// Tests also check the synthesized CloudFormation with cfn-lint, from PyPI, in a venv under .tools/.
-function installCfnLint() {
+// Tests also use Python tools from PyPI, in a venv under .tools/: cfn-lint checks the synthesized
+// CloudFormation; moto_server is the AWS API peer the adapters' contract tests talk to.
+function installPythonTools() {
   const venv = join(root, '.tools', 'venv');
-  const bin = join(venv, 'bin', 'cfn-lint');
-  const pin = 'cfn-lint==1.58.0';
-  const pinFile = join(venv, 'pin.txt');
-  if (existsSync(bin) && existsSync(pinFile) && readFileSync(pinFile, 'utf8') === pin) return;
-  log(`installing ${pin} into .tools/venv`);
+  const pins = ['cfn-lint==1.58.0', 'moto[server]==5.2.5'];
+  const pinFile = join(venv, 'pins.txt');
+  if (existsSync(pinFile) && readFileSync(pinFile, 'utf8') === pins.join('\n')) return;
+  log(`installing ${pins.join(', ')} into .tools/venv`);
   execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
-  execFileSync(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', pin], { stdio: 'inherit' });
-  writeFileSync(pinFile, pin);
+  execFileSync(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...pins], { stdio: 'inherit' });
+  writeFileSync(pinFile, pins.join('\n'));
 }
 
 buildFerretDB();
-if (process.argv.includes('--test')) installCfnLint();
+if (process.argv.includes('--test')) installPythonTools();

@@ -25,6 +25,12 @@ export interface DeliveredEvent {
   }>;
 }
 
+/** The event as EventBridge hands it to an SQS target: the message body a subscriber parses. */
+export function toEventBridgeEvent(event: DeliveredEvent): Record<string, unknown> {
+  const { deliveries: _deliveries, ...rest } = event;
+  return { version: '0', account: '000000000000', region: 'us-east-1', resources: [], ...rest };
+}
+
 interface Rule {
   service: string;
   name: string;
@@ -112,7 +118,7 @@ export class LocalEventBus {
       attempts: 0,
     };
     event.deliveries.push(delivery);
-    const { deliveries: _omit, ...eventBridgeEvent } = event;
+    const body = JSON.stringify(toEventBridgeEvent(event));
     const messageId = randomUUID();
     for (;;) {
       delivery.attempts++;
@@ -121,13 +127,7 @@ export class LocalEventBus {
           {
             messageId,
             receiptHandle: messageId,
-            body: JSON.stringify({
-              version: '0',
-              account: '000000000000',
-              region: 'us-east-1',
-              resources: [],
-              ...eventBridgeEvent,
-            }),
+            body,
             attributes: {
               ApproximateReceiveCount: String(delivery.attempts),
               SentTimestamp: String(Date.now()),
