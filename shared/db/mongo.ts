@@ -1,5 +1,6 @@
 import mongoose from 'mongoose';
 import { config } from '../config.ts';
+import { readDatabaseSecret } from './secrets.ts';
 
 const connections = new Map<string, Promise<mongoose.Connection>>();
 
@@ -11,9 +12,7 @@ async function mongoUri(): Promise<string> {
   const cfg = config();
   if (cfg.MONGODB_URI) return cfg.MONGODB_URI;
   if (cfg.MONGODB_SECRET_ARN) {
-    const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-    const secret = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: cfg.MONGODB_SECRET_ARN }));
-    const s = JSON.parse(secret.SecretString ?? '{}') as { username: string; password: string; host: string; port: number };
+    const s = await readDatabaseSecret(cfg.MONGODB_SECRET_ARN);
     const u = encodeURIComponent;
     // DocumentDB: TLS with the Amazon RDS CA (Lambda loads it via NODE_EXTRA_CA_CERTS), no retryable writes.
     return `mongodb://${u(s.username)}:${u(s.password)}@${s.host}:${s.port}/?tls=true&replicaSet=rs0&readPreference=secondaryPreferred`;

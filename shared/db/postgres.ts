@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { config } from '../config.ts';
 import { DependencyFailed } from '../errors.ts';
+import { readDatabaseSecret } from './secrets.ts';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -19,9 +20,7 @@ async function connectionString(service: string): Promise<string> {
   if (url) return url;
   const secretArn = cfg.databaseSecretArns[service];
   if (secretArn) {
-    const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-    const secret = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretArn }));
-    const s = JSON.parse(secret.SecretString ?? '{}') as { username: string; password: string; host: string; port: number };
+    const s = await readDatabaseSecret(secretArn);
     const u = encodeURIComponent;
     // Same database naming as offline: each service owns `shop_<service>` on the cluster; `admin` is the maintenance database.
     const database = service === 'admin' ? 'postgres' : `shop_${service}`;

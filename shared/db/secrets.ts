@@ -1,0 +1,14 @@
+/** Connection details as RDS and DocumentDB store them in Secrets Manager. */
+export interface DatabaseSecret {
+  username: string;
+  password: string;
+  host: string;
+  port: number;
+}
+
+/** Reads a database secret once per cold start (the SDK client is loaded only where a secret is used: AWS). */
+export async function readDatabaseSecret(secretArn: string): Promise<DatabaseSecret> {
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const secret = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretArn }));
+  return JSON.parse(secret.SecretString ?? '{}') as DatabaseSecret;
+}
