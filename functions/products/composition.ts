@@ -1,0 +1,94 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { config, serviceConfig } from '../../shared/config.ts';
+import { mongoFor } from '../../shared/db/mongo.ts';
+import '../../shared/events/products.ts';
+import { EventBridgePublisher, type EventPublisher } from '../../shared/events/publisher.ts';
+import { logger } from '../../shared/observability.ts';
+import type { CatalogDeps } from './domain/catalog.ts';
+import { checkStockSignals, type InventoryDeps } from './domain/inventory.ts';
+import { type Clock, systemClock } from './domain/ports.ts';
+import { relayOutbox } from './domain/relay.ts';
+import { MongoCatalogStore } from './store/catalog-mongo.ts';
+import { DynamoStockStore } from './store/stock-dynamo.ts';
+
+const ProductsEnv = z.object({
+  PRODUCTS_HOLD_MINUTES: z.coerce.number().int().positive().default(15),
+  PRODUCTS_KEEP_CLOSED_DAYS: z.coerce.number().int().positive().default(30),
+});
+
+export interface ProductsService {
+  catalog: CatalogDeps;
+  inventory: InventoryDeps;
+  /** Publishes everything both outboxes hold (the schedule's job; also the per-write fast path). */
+  relay(publisher?: EventPublisher): Promise<{ published: number; failed: number }>;
+  catalogStore: MongoCatalogStore;
+  stockStore: DynamoStockStore;
+}
+
+/** The products service wired to its stores, built once per container (per Lambda instance) and reused. */
+export async function buildProductsService(
+  options: { publisher?: EventPublisher; clock?: Clock } = {},
+): Promise<ProductsService> {
+  const cfg = config();
+  const settings = serviceConfig(ProductsEnv);
+  const table = cfg.tables.stock;
+  if (!table) throw new Error('TABLE_STOCK is not set');
+  const catalogStore = new MongoCatalogStore(await mongoFor('products'));
+  await catalogStore.init();
+  const dynamo = new DynamoDBClient({
+    endpoint: cfg.DYNAMODB_ENDPOINT,
+    maxAttempts: 3,
+    requestHandler: { requestTimeout: 3_000, connectionTimeout: 1_000 },
+  });
+  const stockStore = new DynamoStockStore(dynamo, table);
+  const clock = options.clock ?? systemClock;
+  const defaultPublisher = options.publisher ?? new EventBridgePublisher();
+
+  const relay = async (publisher: EventPublisher = defaultPublisher) => {
+    const fromStock = await relayOutbox(stockStore, publisher, {
+      beforeAcknowledge: (record) => checkStockSignals({ stock: stockStore, catalog: catalogStore }, record.productIds ?? []),
+    });
+    // Signals raised just now sit in the stock outbox; one more pass sends them without waiting for the schedule.
+    const signals = await relayOutbox(stockStore, publisher, {
+      beforeAcknowledge: (record) => checkStockSignals({ stock: stockStore, catalog: catalogStore }, record.productIds ?? []),
+    });
+    const fromCatalog = await relayOutbox(catalogStore, publisher);
+    return {
+      published: fromStock.published + signals.published + fromCatalog.published,
+      failed: fromStock.failed + signals.failed + fromCatalog.failed,
+    };
+  };
+  const flush = async () => {
+    try {
+      await relay();
+    } catch (error) {
+      logger.warn('outbox fast path failed; the scheduled relay will publish', { error: error as Error });
+    }
+  };
+  return {
+    catalog: { catalog: catalogStore, clock, flush },
+    inventory: {
+      stock: stockStore,
+      catalog: catalogStore,
+      clock,
+      holdMinutes: settings.PRODUCTS_HOLD_MINUTES,
+      keepClosedDays: settings.PRODUCTS_KEEP_CLOSED_DAYS,
+      flush,
+    },
+    relay,
+    catalogStore,
+    stockStore,
+  };
+}
+
+let container: Promise<ProductsService> | undefined;
+export function productsService(): Promise<ProductsService> {
+  if (!container) {
+    container = buildProductsService();
+    container.catch(() => {
+      container = undefined;
+    });
+  }
+  return container;
+}

@@ -1,0 +1,37 @@
+import { PublishFailed } from '../../../shared/events/publisher.ts';
+import type { EventPublisher, Outbox, PendingEvents } from './ports.ts';
+
+export interface RelayReport {
+  published: number;
+  failed: number;
+}
+
+/**
+ * Publishes what an outbox holds, then acknowledges exactly what went out. A crash between the two
+ * publishes those events again on the next run: at least once, consumers dedupe on the event id.
+ * `beforeAcknowledge` runs per record (stock records re-check low/depleted signals there).
+ */
+export async function relayOutbox(
+  outbox: Outbox,
+  publisher: EventPublisher,
+  options: { limit?: number; beforeAcknowledge?: (record: PendingEvents) => Promise<void> } = {},
+): Promise<RelayReport> {
+  const records = await outbox.pending(options.limit ?? 100);
+  const report: RelayReport = { published: 0, failed: 0 };
+  for (const record of records) {
+    await options.beforeAcknowledge?.(record);
+    let published = record.events.map((e) => e.id);
+    if (record.events.length) {
+      try {
+        await publisher.publish(record.events);
+      } catch (error) {
+        if (!(error instanceof PublishFailed)) throw error;
+        published = error.published;
+        report.failed += error.failed.length;
+      }
+    }
+    report.published += published.length;
+    if (published.length || !record.events.length) await outbox.acknowledge(record.key, published);
+  }
+  return report;
+}

@@ -1,0 +1,12 @@
+import { NotFound } from '../../../shared/errors.ts';
+import { httpRoute } from '../../../shared/http/handler.ts';
+import { productsService } from '../composition.ts';
+import { changeInventory, InventoryChange } from '../domain/inventory.ts';
+import { isProductId } from '../domain/product.ts';
+import { ProductPath } from './schemas.ts';
+
+export const handler = httpRoute({ access: 'admin', schemas: { body: InventoryChange, path: ProductPath } }, async (req) => {
+  if (!isProductId(req.path.id)) throw new NotFound(`No product ${req.path.id}`);
+  const service = await productsService();
+  return { body: await changeInventory(service.inventory, req.path.id, req.body, req.principal.userId) };
+});

@@ -1,0 +1,10 @@
+import { z } from 'zod';
+import { productsService } from '../composition.ts';
+import { releaseStock } from '../domain/inventory.ts';
+import { sagaTask } from './saga-task.ts';
+
+const ReleaseRequest = z.object({ orderId: z.string().min(1).max(100) });
+
+export const handler = sagaTask(ReleaseRequest, async (input, correlationId) =>
+  releaseStock((await productsService()).inventory, input.orderId, correlationId),
+);

@@ -1,0 +1,25 @@
+import type { z } from 'zod';
+import { ValidationFailed } from '../../../shared/errors.ts';
+import { zodIssues } from '../../../shared/http/errors.ts';
+import { logger } from '../../../shared/observability.ts';
+
+/**
+ * A Step Functions task: validated input in, plain JSON out. Errors keep their class name
+ * (`InsufficientStock`, `ReservationExpired`, ...) which is what the state machine's Catch matches.
+ */
+export function sagaTask<S extends z.ZodType, R>(schema: S, fn: (input: z.infer<S>, correlationId: string) => Promise<R>) {
+  return async (event: unknown): Promise<R> => {
+    const parsed = schema.safeParse(event);
+    if (!parsed.success) throw new ValidationFailed('Invalid saga task input', zodIssues(parsed.error));
+    const correlationId = (event as { correlationId?: unknown }).correlationId;
+    try {
+      return await fn(
+        parsed.data,
+        typeof correlationId === 'string' && correlationId ? correlationId : (parsed.data as { orderId: string }).orderId,
+      );
+    } catch (error) {
+      logger.info('saga task failed', { error: error as Error });
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,186 @@
+import mongoose, { type Connection, type Model } from 'mongoose';
+import type { EventEnvelope } from '../../../shared/events/envelope.ts';
+import type { CatalogStore, PendingEvents, SearchCriteria } from '../domain/ports.ts';
+import type { Product } from '../domain/product.ts';
+import { nameKey, searchTokens } from '../domain/search-tokens.ts';
+
+/** The stored shape: the product plus its search tokens, sort keys and the events not yet published. */
+export interface ProductDocument {
+  _id: string;
+  name: string;
+  nameKey: string;
+  description: string;
+  category: string;
+  tags: string[];
+  price: number;
+  currency: string;
+  searchTokens: string[];
+  available: number;
+  inStock: boolean;
+  stockVersion: number;
+  deleted: boolean;
+  deletedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+  outbox: EventEnvelope[];
+}
+
+const schema = new mongoose.Schema(
+  {
+    _id: { type: String, required: true },
+    name: { type: String, required: true },
+    nameKey: { type: String, required: true },
+    description: { type: String, default: '' },
+    category: { type: String, required: true },
+    tags: { type: [String], default: [] },
+    price: { type: Number, required: true },
+    currency: { type: String, required: true },
+    searchTokens: { type: [String], default: [] },
+    available: { type: Number, default: 0 },
+    inStock: { type: Boolean, default: false },
+    stockVersion: { type: Number, default: 0 },
+    deleted: { type: Boolean, default: false },
+    deletedAt: { type: String, default: null },
+    createdAt: { type: String, required: true },
+    updatedAt: { type: String, required: true },
+    version: { type: Number, required: true },
+    outbox: { type: [mongoose.Schema.Types.Mixed], default: [] },
+  },
+  { collection: 'products', versionKey: false, strict: 'throw', minimize: false },
+);
+// Every listing filters on `deleted: false` and sorts by one key plus _id; each sort has its index (DocumentDB uses
+// them; FerretDB's SQLite backend scans, see bench/README.md). Tokens are a multikey index for `$all`.
+schema.index({ deleted: 1, createdAt: -1, _id: -1 });
+schema.index({ deleted: 1, price: 1, _id: 1 });
+schema.index({ deleted: 1, nameKey: 1, _id: 1 });
+schema.index({ deleted: 1, category: 1, price: 1, _id: 1 });
+schema.index({ searchTokens: 1 });
+schema.index({ 'outbox.id': 1 }, { sparse: true });
+
+function toDocument(p: Product): Omit<ProductDocument, 'outbox' | 'stockVersion'> {
+  return {
+    _id: p.id,
+    name: p.name,
+    nameKey: nameKey(p.name),
+    description: p.description,
+    category: p.category,
+    tags: p.tags,
+    price: p.price.amount,
+    currency: p.price.currency,
+    searchTokens: searchTokens(p),
+    available: p.available,
+    inStock: p.inStock,
+    deleted: p.deleted,
+    deletedAt: p.deletedAt,
+    createdAt: p.createdAt,
+    updatedAt: p.updatedAt,
+    version: p.version,
+  };
+}
+
+function toProduct(d: ProductDocument): Product {
+  return {
+    id: d._id,
+    name: d.name,
+    description: d.description,
+    category: d.category,
+    tags: d.tags,
+    price: { amount: d.price, currency: d.currency },
+    available: d.available,
+    inStock: d.inStock,
+    deleted: d.deleted,
+    deletedAt: d.deletedAt,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+    version: d.version,
+  };
+}
+
+const sortSpecs = {
+  newest: { field: 'createdAt', direction: -1 },
+  price_asc: { field: 'price', direction: 1 },
+  price_desc: { field: 'price', direction: -1 },
+  name: { field: 'nameKey', direction: 1 },
+} as const;
+
+const listProjection = { outbox: 0, searchTokens: 0 } as const;
+
+/** The filter and sort a search runs, exported so the bench can explain exactly what the service sends. */
+export function searchPlan(c: SearchCriteria): { filter: Record<string, unknown>; sort: Record<string, 1 | -1> } {
+  const and: Record<string, unknown>[] = [{ deleted: false }];
+  if (c.tokens.length) and.push({ searchTokens: { $all: c.tokens } });
+  if (c.category) and.push({ category: c.category });
+  if (c.minPrice !== undefined) and.push({ price: { $gte: c.minPrice } });
+  if (c.maxPrice !== undefined) and.push({ price: { $lte: c.maxPrice } });
+  if (c.inStock !== undefined) and.push({ inStock: c.inStock });
+  const { field, direction } = sortSpecs[c.sort];
+  if (c.after) {
+    const op = direction === 1 ? '$gt' : '$lt';
+    and.push({ $or: [{ [field]: { [op]: c.after.value } }, { [field]: c.after.value, _id: { [op]: c.after.id } }] });
+  }
+  return { filter: and.length === 1 ? and[0]! : { $and: and }, sort: { [field]: direction, _id: direction } };
+}
+
+export class MongoCatalogStore implements CatalogStore {
+  private readonly model: Model<ProductDocument>;
+
+  constructor(connection: Connection) {
+    this.model = (connection.models.Product ?? connection.model('Product', schema)) as unknown as Model<ProductDocument>;
+  }
+
+  /** Builds the indexes (idempotent); called once per container. */
+  async init(): Promise<void> {
+    await this.model.init();
+  }
+
+  async insert(product: Product, events: EventEnvelope[]): Promise<void> {
+    await this.model.collection.insertOne({ ...toDocument(product), stockVersion: 0, outbox: events } as never);
+  }
+
+  async findById(id: string): Promise<Product | null> {
+    const doc = await this.model.collection.findOne({ _id: id } as never, { projection: listProjection });
+    return doc ? toProduct(doc as unknown as ProductDocument) : null;
+  }
+
+  async replace(product: Product, expectedVersion: number, events: EventEnvelope[]): Promise<boolean> {
+    const { _id, available, inStock, ...fields } = toDocument(product);
+    const result = await this.model.collection.updateOne(
+      { _id, version: expectedVersion } as never,
+      {
+        $set: fields,
+        $push: { outbox: { $each: events } },
+      } as never,
+    );
+    return result.modifiedCount === 1;
+  }
+
+  async search(criteria: SearchCriteria): Promise<Product[]> {
+    const { filter, sort } = searchPlan(criteria);
+    const docs = await this.model.collection.find(filter, { projection: listProjection, sort, limit: criteria.limit }).toArray();
+    return docs.map((d) => toProduct(d as unknown as ProductDocument));
+  }
+
+  async syncAvailability(productId: string, available: number, stockVersion: number): Promise<void> {
+    await this.model.collection.updateOne({ _id: productId, stockVersion: { $lt: stockVersion } } as never, {
+      $set: { available, inStock: available > 0, stockVersion },
+    });
+  }
+
+  async pending(limit: number): Promise<PendingEvents[]> {
+    const docs = await this.model.collection
+      .find({ 'outbox.id': { $exists: true } }, { projection: { outbox: 1 }, limit })
+      .toArray();
+    return docs.map((d) => ({ key: String(d._id), events: (d.outbox ?? []) as EventEnvelope[] }));
+  }
+
+  async acknowledge(key: string, eventIds: string[]): Promise<void> {
+    if (!eventIds.length) return;
+    await this.model.collection.updateOne({ _id: key } as never, { $pull: { outbox: { id: { $in: eventIds } } } } as never);
+  }
+
+  /** For tests and the seed: removes every product. */
+  async clear(): Promise<void> {
+    await this.model.collection.deleteMany({});
+  }
+}
