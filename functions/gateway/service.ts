@@ -4,6 +4,7 @@ export default defineService({
   name: 'gateway',
   description: 'The API front door: health, docs and the Lambda authorizer',
   stores: {},
+  authorizer: { handler: 'handlers/authorizer', resultTtlSeconds: 300 },
   routes: [
     {
       method: 'GET',

@@ -18,7 +18,11 @@ export interface CallOptions {
 
 /** A tiny client for end-to-end tests against the offline runtime the e2e global setup started. */
 export function api(baseUrl = inject('apiUrl'), apiKey = inject('runtimeEnv').API_KEY) {
-  return async function call<T = Record<string, unknown>>(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse<T>> {
+  return async function call<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    options: CallOptions = {},
+  ): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { ...options.headers };
     if (!options.noApiKey && apiKey) headers['x-api-key'] = apiKey;
     if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -37,4 +41,40 @@ export function api(baseUrl = inject('apiUrl'), apiKey = inject('runtimeEnv').AP
     }
     return { status: res.status, headers: res.headers, body: parsed as T };
   };
+}
+
+export type Call = ReturnType<typeof api>;
+
+export interface SignedIn {
+  accessToken: string;
+  refreshToken: string;
+  user: { id: string; email: string; name: string; role: 'customer' | 'admin' };
+}
+
+/** Signs in through `POST /login`; throws with the response when that fails. */
+export async function login(call: Call, email: string, password: string): Promise<SignedIn> {
+  const res = await call<SignedIn>('POST', '/login', { body: { email, password } });
+  if (res.status !== 200) throw new Error(`login as ${email} failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** Registers a fresh customer (unique email) and signs them in. */
+export async function registerCustomer(
+  call: Call,
+  overrides: { email?: string; password?: string; name?: string; phone?: string } = {},
+): Promise<SignedIn & { email: string; password: string }> {
+  const email = overrides.email ?? `customer-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@example.test`;
+  const password = overrides.password ?? 'Correct-Horse-42';
+  const res = await call('POST', '/register', {
+    body: { email, password, name: overrides.name ?? 'Test Customer', phone: overrides.phone },
+  });
+  if (res.status !== 201) throw new Error(`register ${email} failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { ...(await login(call, email, password)), email, password };
+}
+
+/** Signs in as the admin the offline seed creates (ADMIN_EMAIL / ADMIN_PASSWORD, defaults as in the README). */
+export async function adminToken(call: Call): Promise<string> {
+  const email = process.env.ADMIN_EMAIL ?? 'admin@shop.local';
+  const password = process.env.ADMIN_PASSWORD ?? 'ChangeMe-Admin-2026!';
+  return (await login(call, email, password)).accessToken;
 }

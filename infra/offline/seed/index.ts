@@ -1,3 +1,5 @@
+import { usersSeeder } from './users.ts';
+
 /** What a seeder gets: the runtime's environment is already in process.env, so domain code and stores work as in a handler. */
 export interface SeedContext {
   log(message: string): void;
@@ -10,4 +12,4 @@ export interface Seeder {
 }
 
 /** Demo data for `npm start`, in dependency order. Each service adds its seeder here. */
-export const seeders: Seeder[] = [];
+export const seeders: Seeder[] = [usersSeeder];

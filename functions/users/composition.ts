@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { type AccessTokens, accessTokens } from '../../shared/auth/tokens.ts';
+import { serviceConfig } from '../../shared/config.ts';
+import { type Pool, poolFor } from '../../shared/db/postgres.ts';
+import { relayOutbox } from '../../shared/events/outbox.ts';
+import { EventBridgePublisher, type EventPublisher } from '../../shared/events/publisher.ts';
+import '../../shared/events/users.ts';
+import { logger } from '../../shared/observability.ts';
+import type { SessionPolicy, UsersDeps } from './domain/ports.ts';
+import { PgLoginThrottle, PgSessionStore } from './store/pg-sessions.ts';
+import { PgUserStore } from './store/pg-users.ts';
+
+const UsersConfig = z.object({
+  REFRESH_TOKEN_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(30 * 24 * 3600),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(5),
+  /** Higher than per account: many people can share one address (offices, carrier NAT). */
+  LOGIN_MAX_FAILURES_PER_CLIENT: z.coerce.number().int().positive().default(50),
+  LOGIN_FAILURE_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(15 * 60),
+  LOGIN_LOCKOUT_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(15 * 60),
+});
+
+export function sessionPolicy(): SessionPolicy {
+  const cfg = serviceConfig(UsersConfig);
+  const rule = (maxFailures: number) => ({
+    maxFailures,
+    windowSeconds: cfg.LOGIN_FAILURE_WINDOW_SECONDS,
+    lockoutSeconds: cfg.LOGIN_LOCKOUT_SECONDS,
+  });
+  return {
+    refreshTokenTtlSeconds: cfg.REFRESH_TOKEN_TTL_SECONDS,
+    perAccount: rule(cfg.LOGIN_MAX_FAILURES_PER_ACCOUNT),
+    perClient: rule(cfg.LOGIN_MAX_FAILURES_PER_CLIENT),
+  };
+}
+
+export type UsersApp = UsersDeps & { tokens: AccessTokens; pool: Pool };
+
+/** The fast path of the outbox: publish right after a commit, bounded, never failing the request (the sweep retries). */
+export function relayAfterCommit(pool: Pool, publisher: EventPublisher, timeoutMs = 1_500): () => Promise<void> {
+  return async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const relay = relayOutbox(pool, publisher, 20).catch((error: Error) => {
+      logger.warn('outbox fast path failed; the scheduled relay will retry', { error: error.message });
+    });
+    await Promise.race([relay, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+  };
+}
+
+export function buildUsersApp(
+  pool: Pool,
+  tokens: AccessTokens,
+  publisher: EventPublisher,
+  policy: SessionPolicy = sessionPolicy(),
+): UsersApp {
+  return {
+    pool,
+    users: new PgUserStore(pool, relayAfterCommit(pool, publisher)),
+    sessions: new PgSessionStore(pool),
+    throttle: new PgLoginThrottle(pool),
+    tokens,
+    policy,
+    now: () => new Date(),
+  };
+}
+
+let app: Promise<UsersApp> | undefined;
+
+/** Built once per container: the pool, the signing key and the stores are reused by every invocation. */
+export function usersApp(): Promise<UsersApp> {
+  if (!app) {
+    app = Promise.all([poolFor('users'), accessTokens()]).then(([pool, tokens]) =>
+      buildUsersApp(pool, tokens, new EventBridgePublisher()),
+    );
+    app.catch(() => {
+      app = undefined;
+    });
+  }
+  return app;
+}

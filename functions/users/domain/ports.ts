@@ -1,0 +1,94 @@
+import type { AccessToken } from '../../../shared/auth/tokens.ts';
+import type { EventEnvelope } from '../../../shared/events/envelope.ts';
+import type { Principal, Role } from '../../../shared/http/handler.ts';
+
+export interface User {
+  id: string;
+  /** Normalized: trimmed and lower-case. */
+  email: string;
+  name: string;
+  phone: string | null;
+  role: Role;
+  passwordHash: string;
+  createdAt: string;
+  updatedAt: string;
+}
+export type PublicUser = Omit<User, 'passwordHash'>;
+
+/** Thrown by a user store when another account already has the email. */
+export class EmailTaken extends Error {}
+
+export interface UserStore {
+  /** Inserts the user and enqueues its events in one transaction. */
+  create(user: User, events: EventEnvelope[]): Promise<void>;
+  findById(id: string): Promise<User | undefined>;
+  findByEmail(email: string): Promise<User | undefined>;
+  /** Writes `next` with its events if the row is still at `expectedUpdatedAt`; false when someone changed it first. */
+  update(next: User, expectedUpdatedAt: string, events: EventEnvelope[]): Promise<boolean>;
+  setPasswordHash(id: string, passwordHash: string): Promise<void>;
+}
+
+export interface RefreshTokenRecord {
+  tokenHash: string;
+  familyId: string;
+  userId: string;
+  expiresAt: string;
+}
+
+export type RotateOutcome =
+  | { outcome: 'rotated'; userId: string; familyId: string }
+  /** The token was already rotated or revoked: someone replays it. */
+  | { outcome: 'reused'; familyId: string }
+  | { outcome: 'expired' | 'unknown' };
+
+export interface SessionStore {
+  insert(record: RefreshTokenRecord): Promise<void>;
+  /** Atomically retires the presented token and stores its successor in the same family. */
+  rotate(presentedHash: string, successor: Omit<RefreshTokenRecord, 'familyId' | 'userId'>, now: Date): Promise<RotateOutcome>;
+  /** Revokes every token of the family the given token belongs to; false when the token is unknown. */
+  revokeFamilyOf(tokenHash: string): Promise<boolean>;
+  revokeFamily(familyId: string): Promise<void>;
+}
+
+export interface ThrottleRule {
+  maxFailures: number;
+  windowSeconds: number;
+  lockoutSeconds: number;
+}
+
+export interface LoginThrottle {
+  /** Seconds until every given key is unlocked; 0 when none is locked. */
+  retryAfterSeconds(keys: string[]): Promise<number>;
+  /** Counts a failure; the key locks for `lockoutSeconds` when it reaches `maxFailures` within the window. */
+  recordFailure(key: string, rule: ThrottleRule): Promise<void>;
+  clear(key: string): Promise<void>;
+}
+
+export interface TokenIssuer {
+  issue(principal: Principal): Promise<AccessToken>;
+}
+
+export interface SessionPolicy {
+  refreshTokenTtlSeconds: number;
+  perAccount: ThrottleRule;
+  perClient: ThrottleRule;
+}
+
+export interface UsersDeps {
+  users: UserStore;
+  sessions: SessionStore;
+  throttle: LoginThrottle;
+  tokens: TokenIssuer;
+  policy: SessionPolicy;
+  now(): Date;
+}
+
+/** Who asked and under which correlation id, for the events a change produces. */
+export interface RequestContext {
+  correlationId: string;
+}
+
+export function toPublicUser(user: User): PublicUser {
+  const { passwordHash: _hidden, ...visible } = user;
+  return visible;
+}

@@ -1,0 +1,129 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { AccessToken, VerifiedAccessToken } from '../../../shared/auth/tokens.ts';
+import { TooManyRequests, Unauthorized } from '../../../shared/errors.ts';
+import { newId } from '../../../shared/ids.ts';
+import { normalizeEmail } from './accounts.ts';
+import { hashPassword, needsRehash, verifyPassword } from './passwords.ts';
+import { type PublicUser, toPublicUser, type User, type UsersDeps } from './ports.ts';
+
+export interface Session {
+  accessToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  refreshToken: string;
+  refreshExpiresAt: string;
+  user: PublicUser;
+}
+
+/** Opaque refresh tokens: 256 random bits; only their SHA-256 is stored, so a database leak yields no usable token. */
+export function newRefreshToken(): string {
+  return `rt_${randomBytes(32).toString('base64url')}`;
+}
+export function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+// Verifying against this when the email is unknown makes both failures cost one scrypt: timing tells nothing.
+let dummyHash: Promise<string> | undefined;
+function timingDummy(): Promise<string> {
+  dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
+  return dummyHash;
+}
+
+const badCredentials = () => new Unauthorized('Email or password is wrong');
+export const accountKey = (email: string) => `account:${email}`;
+export const clientKey = (ip: string) => `client:${ip}`;
+
+async function startSession(deps: UsersDeps, user: User, refreshToken: string, expiresAt: Date): Promise<Session> {
+  const access: AccessToken = await deps.tokens.issue({ userId: user.id, role: user.role });
+  return {
+    accessToken: access.token,
+    tokenType: 'Bearer',
+    expiresIn: access.expiresIn,
+    refreshToken,
+    refreshExpiresAt: expiresAt.toISOString(),
+    user: toPublicUser(user),
+  };
+}
+
+export interface LoginInput {
+  email: string;
+  password: string;
+  clientIp: string;
+}
+
+/**
+ * Wrong email and wrong password are one failure: same error, same cost. Failures count per account and per client
+ * (in the database, so every container sees them); a locked key answers 429 until its lockout ends.
+ */
+export async function login(deps: UsersDeps, input: LoginInput): Promise<Session> {
+  const email = normalizeEmail(input.email);
+  const keys = [accountKey(email), clientKey(input.clientIp)];
+  const wait = await deps.throttle.retryAfterSeconds(keys);
+  if (wait > 0) throw new TooManyRequests('Too many failed sign-ins; try again later', wait);
+  const user = await deps.users.findByEmail(email);
+  const valid = await verifyPassword(input.password, user?.passwordHash ?? (await timingDummy()));
+  if (!user || !valid) {
+    await deps.throttle.recordFailure(keys[0]!, deps.policy.perAccount);
+    await deps.throttle.recordFailure(keys[1]!, deps.policy.perClient);
+    throw badCredentials();
+  }
+  // The client counter is not cleared: one valid account must not reset guessing against others.
+  await deps.throttle.clear(keys[0]!);
+  if (needsRehash(user.passwordHash)) await deps.users.setPasswordHash(user.id, await hashPassword(input.password));
+  const refreshToken = newRefreshToken();
+  const familyId = newId('rtf');
+  const expiresAt = new Date(deps.now().getTime() + deps.policy.refreshTokenTtlSeconds * 1000);
+  await deps.sessions.insert({
+    tokenHash: hashRefreshToken(refreshToken),
+    familyId,
+    userId: user.id,
+    expiresAt: expiresAt.toISOString(),
+  });
+  return startSession(deps, user, refreshToken, expiresAt);
+}
+
+/**
+ * Every refresh retires the presented token and hands out its successor. Presenting a retired token again means it
+ * leaked (or was replayed): the whole family, including the legitimate holder's current token, is revoked.
+ */
+export async function refreshSession(deps: UsersDeps, refreshToken: string): Promise<Session> {
+  const next = newRefreshToken();
+  const expiresAt = new Date(deps.now().getTime() + deps.policy.refreshTokenTtlSeconds * 1000);
+  const result = await deps.sessions.rotate(
+    hashRefreshToken(refreshToken),
+    { tokenHash: hashRefreshToken(next), expiresAt: expiresAt.toISOString() },
+    deps.now(),
+  );
+  if (result.outcome === 'reused') {
+    await deps.sessions.revokeFamily(result.familyId);
+    throw new Unauthorized('Refresh token was already used; sign in again');
+  }
+  if (result.outcome !== 'rotated') throw new Unauthorized('Invalid or expired refresh token');
+  const user = await deps.users.findById(result.userId);
+  if (!user) {
+    await deps.sessions.revokeFamily(result.familyId);
+    throw new Unauthorized('Invalid or expired refresh token');
+  }
+  return startSession(deps, user, next, expiresAt);
+}
+
+/** Ends the session the refresh token belongs to; unknown tokens are fine (logout is idempotent). */
+export async function logout(deps: Pick<UsersDeps, 'sessions'>, refreshToken: string): Promise<void> {
+  await deps.sessions.revokeFamilyOf(hashRefreshToken(refreshToken));
+}
+
+export type Introspection = { valid: true; userId: string; role: string; expiresAt: string } | { valid: false };
+
+/** For callers that hold a token but no authorizer in front of them: is it valid, and whose is it? */
+export async function introspect(
+  tokens: { verify(token: string): Promise<VerifiedAccessToken> },
+  token: string,
+): Promise<Introspection> {
+  try {
+    const verified = await tokens.verify(token);
+    return { valid: true, userId: verified.userId, role: verified.role, expiresAt: verified.expiresAt.toISOString() };
+  } catch {
+    return { valid: false };
+  }
+}

@@ -1,0 +1,309 @@
+import { randomBytes } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type AccessTokens, accessTokens } from '../../shared/auth/tokens.ts';
+import { type Pool, poolFor } from '../../shared/db/postgres.ts';
+import { Conflict, NotFound, TooManyRequests, Unauthorized, ValidationFailed } from '../../shared/errors.ts';
+import type { EventEnvelope } from '../../shared/events/envelope.ts';
+import { relayOutbox } from '../../shared/events/outbox.ts';
+import { type EventPublisher, PublishFailed } from '../../shared/events/publisher.ts';
+import type { Principal } from '../../shared/http/handler.ts';
+import { buildUsersApp, type UsersApp } from './composition.ts';
+import { ensureAdmin, getUser, registerCustomer, updateUser } from './domain/accounts.ts';
+import { currentScryptParams, hashPassword } from './domain/passwords.ts';
+import type { SessionPolicy } from './domain/ports.ts';
+import { hashRefreshToken, login, logout, refreshSession } from './domain/sessions.ts';
+
+class RecordingPublisher implements EventPublisher {
+  published: EventEnvelope[] = [];
+  failing = false;
+  async publish(events: EventEnvelope[]): Promise<void> {
+    if (this.failing)
+      throw new PublishFailed(
+        [],
+        events.map((e) => ({ id: e.id, reason: 'bus is down' })),
+      );
+    this.published.push(...events);
+  }
+}
+
+const policy: SessionPolicy = {
+  refreshTokenTtlSeconds: 3600,
+  perAccount: { maxFailures: 3, windowSeconds: 600, lockoutSeconds: 120 },
+  perClient: { maxFailures: 6, windowSeconds: 600, lockoutSeconds: 120 },
+};
+const ctx = { correlationId: 'test-correlation' };
+const password = 'Correct-Horse-42';
+const uniqueEmail = () => `user-${randomBytes(6).toString('hex')}@example.test`;
+const uniqueIp = () => `10.${[1, 2, 3].map(() => randomBytes(1)[0]).join('.')}`;
+
+let pool: Pool;
+let tokens: AccessTokens;
+let publisher: RecordingPublisher;
+let app: UsersApp;
+
+beforeAll(async () => {
+  pool = await poolFor('users');
+  tokens = await accessTokens();
+  publisher = new RecordingPublisher();
+  app = buildUsersApp(pool, tokens, publisher, policy);
+});
+
+async function outboxFor(userId: string) {
+  const { rows } = await pool.query<{
+    event_type: string;
+    envelope: EventEnvelope<Record<string, unknown>>;
+    published_at: Date | null;
+  }>("SELECT event_type, envelope, published_at FROM outbox WHERE envelope->'data'->>'userId' = $1 ORDER BY seq", [userId]);
+  return rows;
+}
+
+describe('registration', () => {
+  it('creates a customer with a normalized email, and writes user.registered to the outbox with the contact data', async () => {
+    const email = uniqueEmail();
+    const user = await registerCustomer(
+      app,
+      { email: `  ${email.toUpperCase()} `, password, name: ' Ada ', phone: '+44 20 7946 0958' },
+      ctx,
+    );
+    expect(user).toMatchObject({ email, name: 'Ada', role: 'customer', phone: '+44 20 7946 0958' });
+    expect(user).not.toHaveProperty('passwordHash');
+    const rows = await outboxFor(user.id);
+    expect(rows.map((r) => r.event_type)).toEqual(['user.registered']);
+    expect(rows[0]!.envelope).toMatchObject({ source: 'shop.users', correlationId: 'test-correlation' });
+    expect(rows[0]!.envelope.data).toMatchObject({
+      userId: user.id,
+      email,
+      name: 'Ada',
+      phone: '+44 20 7946 0958',
+      role: 'customer',
+    });
+    // The fast path published it right after the commit.
+    expect(rows[0]!.published_at).not.toBeNull();
+    expect(publisher.published.some((e) => e.id === rows[0]!.envelope.id)).toBe(true);
+    const { rows: stored } = await pool.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [
+      user.id,
+    ]);
+    expect(stored[0]!.password_hash).toMatch(/^scrypt\$32768\$8\$1\$/);
+    expect(stored[0]!.password_hash).not.toContain(password);
+  });
+
+  it('refuses a second account for the same email in any case, and leaves no event behind', async () => {
+    const email = uniqueEmail();
+    await registerCustomer(app, { email, password, name: 'First' }, ctx);
+    await expect(registerCustomer(app, { email, password, name: 'Second' }, ctx)).rejects.toBeInstanceOf(Conflict);
+    await expect(registerCustomer(app, { email: email.toUpperCase(), password, name: 'Third' }, ctx)).rejects.toBeInstanceOf(
+      Conflict,
+    );
+    const { rows } = await pool.query("SELECT 1 FROM outbox WHERE envelope->'data'->>'email' = $1", [email]);
+    expect(rows).toHaveLength(1);
+  });
+
+  it('refuses weak passwords', async () => {
+    const email = uniqueEmail();
+    for (const weak of ['short1A', 'alllowercaseletters', email]) {
+      await expect(registerCustomer(app, { email, password: weak, name: 'Weak' }, ctx)).rejects.toBeInstanceOf(ValidationFailed);
+    }
+    expect(await app.users.findByEmail(email)).toBeUndefined();
+  });
+
+  it('commits the change even when the bus is down; the scheduled relay publishes it later', async () => {
+    const down = new RecordingPublisher();
+    down.failing = true;
+    const offline = buildUsersApp(pool, tokens, down, policy);
+    const user = await registerCustomer(offline, { email: uniqueEmail(), password, name: 'Offline' }, ctx);
+    expect((await outboxFor(user.id))[0]!.published_at).toBeNull();
+    const up = new RecordingPublisher();
+    for (let i = 0; i < 20 && !up.published.some((e) => (e.data as { userId?: string }).userId === user.id); i++)
+      await relayOutbox(pool, up);
+    expect((await outboxFor(user.id))[0]!.published_at).not.toBeNull();
+  });
+
+  it('creates the admin once; an existing customer is not promoted', async () => {
+    const email = uniqueEmail();
+    const first = await ensureAdmin(app, { email, password, name: 'Admin' }, ctx);
+    const again = await ensureAdmin(app, { email: email.toUpperCase(), password: 'Another-Password-1', name: 'Admin' }, ctx);
+    expect(first).toMatchObject({ created: true, user: { role: 'admin' } });
+    expect(again).toMatchObject({ created: false, user: { id: first.user.id } });
+    const customer = await registerCustomer(app, { email: uniqueEmail(), password, name: 'C' }, ctx);
+    await expect(ensureAdmin(app, { email: customer.email, password, name: 'C' }, ctx)).rejects.toBeInstanceOf(Conflict);
+  });
+});
+
+describe('sign-in and sessions', () => {
+  async function customer() {
+    const email = uniqueEmail();
+    const user = await registerCustomer(app, { email, password, name: 'Sam' }, ctx);
+    return { email, user };
+  }
+
+  it('signs in with the right password, whatever the email case; the access token verifies and the refresh token is stored hashed', async () => {
+    const { email, user } = await customer();
+    const session = await login(app, { email: email.toUpperCase(), password, clientIp: uniqueIp() });
+    expect(session).toMatchObject({ tokenType: 'Bearer', expiresIn: 900, user: { id: user.id } });
+    await expect(tokens.verify(session.accessToken)).resolves.toMatchObject({ userId: user.id, role: 'customer' });
+    const { rows } = await pool.query<{ token_hash: string }>('SELECT token_hash FROM refresh_tokens WHERE user_id = $1', [
+      user.id,
+    ]);
+    expect(rows.map((r) => r.token_hash)).toEqual([hashRefreshToken(session.refreshToken)]);
+  });
+
+  it('answers a wrong password and an unknown email with the same 401, at about the same cost', async () => {
+    const { email } = await customer();
+    const attempt = async (e: string) => {
+      const started = performance.now();
+      const error = (await login(app, { email: e, password: 'Wrong-Password-1', clientIp: uniqueIp() }).catch(
+        (x: Error) => x,
+      )) as Error;
+      return { error, ms: performance.now() - started };
+    };
+    const wrong = await attempt(email);
+    const unknown = await attempt(uniqueEmail());
+    expect(wrong.error).toBeInstanceOf(Unauthorized);
+    expect(unknown.error).toBeInstanceOf(Unauthorized);
+    expect(unknown.error.message).toBe(wrong.error.message);
+    // Both paths run one scrypt; without the dummy hash the unknown email would answer in a few ms.
+    const fastest = Math.min(wrong.ms, unknown.ms);
+    expect(fastest).toBeGreaterThan(0.4 * Math.max(wrong.ms, unknown.ms));
+  });
+
+  it('rotates the refresh token on every use, and a replayed one revokes the whole family', async () => {
+    const { email } = await customer();
+    const first = await login(app, { email, password, clientIp: uniqueIp() });
+    const second = await refreshSession(app, first.refreshToken);
+    const third = await refreshSession(app, second.refreshToken);
+    expect(new Set([first.refreshToken, second.refreshToken, third.refreshToken]).size).toBe(3);
+    await expect(tokens.verify(third.accessToken)).resolves.toMatchObject({ userId: first.user.id });
+    // first was already rotated: replaying it is theft, and the current token dies with it.
+    await expect(refreshSession(app, first.refreshToken)).rejects.toBeInstanceOf(Unauthorized);
+    await expect(refreshSession(app, third.refreshToken)).rejects.toBeInstanceOf(Unauthorized);
+    const { rows } = await pool.query('SELECT 1 FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL', [first.user.id]);
+    expect(rows).toHaveLength(0);
+  });
+
+  it('lets only one of two concurrent refreshes with the same token win', async () => {
+    const { email } = await customer();
+    const session = await login(app, { email, password, clientIp: uniqueIp() });
+    const results = await Promise.allSettled([
+      refreshSession(app, session.refreshToken),
+      refreshSession(app, session.refreshToken),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  });
+
+  it('refuses unknown and expired refresh tokens', async () => {
+    await expect(refreshSession(app, `rt_${randomBytes(32).toString('base64url')}`)).rejects.toBeInstanceOf(Unauthorized);
+    const { email } = await customer();
+    const shortLived = buildUsersApp(pool, tokens, publisher, { ...policy, refreshTokenTtlSeconds: -1 });
+    const session = await login(shortLived, { email, password, clientIp: uniqueIp() });
+    await expect(refreshSession(app, session.refreshToken)).rejects.toBeInstanceOf(Unauthorized);
+  });
+
+  it('logout revokes that session only', async () => {
+    const { email } = await customer();
+    const phone = await login(app, { email, password, clientIp: uniqueIp() });
+    const laptop = await login(app, { email, password, clientIp: uniqueIp() });
+    await logout(app, phone.refreshToken);
+    await logout(app, phone.refreshToken);
+    await expect(refreshSession(app, phone.refreshToken)).rejects.toBeInstanceOf(Unauthorized);
+    await expect(refreshSession(app, laptop.refreshToken)).resolves.toMatchObject({ user: { email } });
+  });
+
+  it('upgrades a hash made with older parameters on the next sign-in', async () => {
+    const { email, user } = await customer();
+    await app.users.setPasswordHash(user.id, await hashPassword(password, { N: 2 ** 12, r: 8, p: 1 }));
+    await login(app, { email, password, clientIp: uniqueIp() });
+    const { rows } = await pool.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [user.id]);
+    expect(rows[0]!.password_hash.startsWith(`scrypt$${currentScryptParams.N}$`)).toBe(true);
+  });
+});
+
+describe('login throttling', () => {
+  const wrong = (email: string, clientIp: string) => login(app, { email, password: 'Wrong-Password-1', clientIp });
+
+  it('locks an account after repeated failures, even for the right password, with a Retry-After', async () => {
+    const email = uniqueEmail();
+    await registerCustomer(app, { email, password, name: 'Locked' }, ctx);
+    for (let i = 0; i < policy.perAccount.maxFailures; i++)
+      await expect(wrong(email, uniqueIp())).rejects.toBeInstanceOf(Unauthorized);
+    const locked = await login(app, { email, password, clientIp: uniqueIp() }).catch((e: Error) => e);
+    expect(locked).toBeInstanceOf(TooManyRequests);
+    expect((locked as TooManyRequests).retryAfterSeconds).toBeGreaterThan(100);
+    expect((locked as TooManyRequests).retryAfterSeconds).toBeLessThanOrEqual(120);
+  });
+
+  it('locks unknown emails the same way (no enumeration through the lockout)', async () => {
+    const email = uniqueEmail();
+    for (let i = 0; i < policy.perAccount.maxFailures; i++)
+      await expect(wrong(email, uniqueIp())).rejects.toBeInstanceOf(Unauthorized);
+    await expect(wrong(email, uniqueIp())).rejects.toBeInstanceOf(TooManyRequests);
+  });
+
+  it('locks a client that fails across many accounts, and not other clients', async () => {
+    const ip = uniqueIp();
+    for (let i = 0; i < policy.perClient.maxFailures; i++)
+      await expect(wrong(uniqueEmail(), ip)).rejects.toBeInstanceOf(Unauthorized);
+    await expect(wrong(uniqueEmail(), ip)).rejects.toBeInstanceOf(TooManyRequests);
+    await expect(wrong(uniqueEmail(), uniqueIp())).rejects.toBeInstanceOf(Unauthorized);
+  });
+
+  it('a successful sign-in resets the account counter', async () => {
+    const email = uniqueEmail();
+    await registerCustomer(app, { email, password, name: 'Forgetful' }, ctx);
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < policy.perAccount.maxFailures - 1; i++)
+        await expect(wrong(email, uniqueIp())).rejects.toBeInstanceOf(Unauthorized);
+      await expect(login(app, { email, password, clientIp: uniqueIp() })).resolves.toMatchObject({ user: { email } });
+    }
+  });
+});
+
+describe('profiles', () => {
+  let ada: Principal;
+  let bob: Principal;
+  let admin: Principal;
+  beforeAll(async () => {
+    const make = async (name: string) => ({
+      userId: (await registerCustomer(app, { email: uniqueEmail(), password, name }, ctx)).id,
+      role: 'customer' as const,
+    });
+    ada = await make('Ada');
+    bob = await make('Bob');
+    admin = { userId: (await ensureAdmin(app, { email: uniqueEmail(), password, name: 'Root' }, ctx)).user.id, role: 'admin' };
+  });
+
+  it('a customer reads and changes their own profile; the change writes user.updated', async () => {
+    expect(await getUser(app, ada, ada.userId)).toMatchObject({ id: ada.userId, name: 'Ada' });
+    const updated = await updateUser(app, ada, ada.userId, { name: 'Ada L.', phone: '+1 555 0100' }, ctx);
+    expect(updated).toMatchObject({ name: 'Ada L.', phone: '+1 555 0100' });
+    const events = (await outboxFor(ada.userId)).filter((r) => r.event_type === 'user.updated');
+    expect(events.at(-1)!.envelope.data).toMatchObject({ name: 'Ada L.', phone: '+1 555 0100', changed: ['name', 'phone'] });
+  });
+
+  it("another customer's id is not found, for reading and for changing", async () => {
+    await expect(getUser(app, bob, ada.userId)).rejects.toBeInstanceOf(NotFound);
+    await expect(updateUser(app, bob, ada.userId, { name: 'Mallory' }, ctx)).rejects.toBeInstanceOf(NotFound);
+    expect((await getUser(app, ada, ada.userId)).name).not.toBe('Mallory');
+  });
+
+  it('an admin reads and changes anyone', async () => {
+    await expect(getUser(app, admin, bob.userId)).resolves.toMatchObject({ id: bob.userId });
+    await expect(updateUser(app, admin, bob.userId, { name: 'Robert' }, ctx)).resolves.toMatchObject({ name: 'Robert' });
+    await expect(getUser(app, admin, 'usr_00000000000000000000000000')).rejects.toBeInstanceOf(NotFound);
+  });
+
+  it('an email change is normalized and must stay unique', async () => {
+    const adaEmail = (await getUser(app, ada, ada.userId)).email;
+    await expect(updateUser(app, bob, bob.userId, { email: adaEmail.toUpperCase() }, ctx)).rejects.toBeInstanceOf(Conflict);
+    const fresh = uniqueEmail();
+    await expect(updateUser(app, bob, bob.userId, { email: ` ${fresh.toUpperCase()}` }, ctx)).resolves.toMatchObject({
+      email: fresh,
+    });
+  });
+
+  it('an update that changes nothing writes no event', async () => {
+    const before = (await outboxFor(ada.userId)).length;
+    const current = await getUser(app, ada, ada.userId);
+    await updateUser(app, ada, ada.userId, { name: current.name }, ctx);
+    expect(await outboxFor(ada.userId)).toHaveLength(before);
+  });
+});

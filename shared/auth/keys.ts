@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+
+/** The one signing algorithm: pinned on every verify, so a token cannot pick its own. */
+export const SIGNING_ALG = 'ES256';
+
+/** What a key store persists: the key pair as JWKs, identified by the public key's thumbprint. */
+export interface StoredSigningKey {
+  kid: string;
+  privateJwk: JWK;
+  publicJwk: JWK;
+  createdAt: string;
+}
+
+export interface SigningKeys {
+  kid: string;
+  privateKey: CryptoKey;
+  /** Public keys that verify tokens (the JWKS): the current key now, older ones too once keys rotate. */
+  publicJwks: JWK[];
+}
+
+export interface KeyStore {
+  /** The current signing key; the first caller ever creates it. */
+  load(): Promise<StoredSigningKey>;
+}
+
+export async function generateSigningKey(now = new Date()): Promise<StoredSigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
+  const pub = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(pub);
+  return {
+    kid,
+    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: SIGNING_ALG },
+    publicJwk: { ...pub, kid, alg: SIGNING_ALG, use: 'sig' },
+    createdAt: now.toISOString(),
+  };
+}
+
+export async function toSigningKeys(stored: StoredSigningKey): Promise<SigningKeys> {
+  const privateKey = (await importJWK(stored.privateJwk, SIGNING_ALG)) as CryptoKey;
+  return { kid: stored.kid, privateKey, publicJwks: [stored.publicJwk] };
+}
+
+function parseStored(text: string, where: string): StoredSigningKey {
+  const value = JSON.parse(text) as Partial<StoredSigningKey>;
+  if (!value.kid || !value.privateJwk?.d || !value.publicJwk?.x) throw new Error(`${where} holds no usable signing key`);
+  return value as StoredSigningKey;
+}
+
+/**
+ * Offline and tests: the key pair lives in `<dir>/signing-key.json`, created once. Several processes
+ * may start at once (test workers, the runtime and a script), so the file appears atomically
+ * (written aside, then hard-linked into place) and a loser of the race reads the winner's key.
+ */
+export class FileKeyStore implements KeyStore {
+  constructor(private readonly dir: string) {}
+
+  async load(): Promise<StoredSigningKey> {
+    const file = join(this.dir, 'signing-key.json');
+    try {
+      return parseStored(await readFile(file, 'utf8'), file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const aside = `${file}.${randomUUID()}.tmp`;
+    await writeFile(aside, JSON.stringify(await generateSigningKey(), null, 2), { mode: 0o600 });
+    try {
+      await link(aside, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      await rm(aside, { force: true });
+    }
+    return parseStored(await readFile(file, 'utf8'), file);
+  }
+}
+
+/** The slice of the Secrets Manager client the key store uses (the real client fits it). */
+export interface SecretsClient {
+  getSecret(secretId: string): Promise<string | undefined>;
+  putSecret(secretId: string, value: string): Promise<void>;
+}
+
+export async function awsSecretsClient(): Promise<SecretsClient> {
+  const { SecretsManagerClient, GetSecretValueCommand, PutSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const client = new SecretsManagerClient({ maxAttempts: 3 });
+  return {
+    async getSecret(secretId) {
+      try {
+        const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+        return out.SecretString || undefined;
+      } catch (error) {
+        // A secret created empty (by CDK) has no current version yet.
+        if ((error as Error).name === 'ResourceNotFoundException') return undefined;
+        throw error;
+      }
+    },
+    async putSecret(secretId, value) {
+      await client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: value }));
+    },
+  };
+}
+
+/**
+ * AWS: the key pair is the JSON value of a Secrets Manager secret. An empty secret gets a generated key on
+ * first use; the value is read back after writing so containers racing on the first use converge on one key.
+ */
+export class SecretsManagerKeyStore implements KeyStore {
+  constructor(
+    private readonly secretArn: string,
+    private readonly client: () => Promise<SecretsClient> = awsSecretsClient,
+  ) {}
+
+  async load(): Promise<StoredSigningKey> {
+    const client = await this.client();
+    const existing = await client.getSecret(this.secretArn);
+    if (existing && existing.trim() !== '{}') return parseStored(existing, this.secretArn);
+    await client.putSecret(this.secretArn, JSON.stringify(await generateSigningKey()));
+    const written = await client.getSecret(this.secretArn);
+    if (!written) throw new Error(`${this.secretArn} is still empty after writing a key`);
+    return parseStored(written, this.secretArn);
+  }
+}

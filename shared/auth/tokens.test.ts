@@ -1,0 +1,153 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type CryptoKey, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Unauthorized } from '../errors.ts';
+import { FileKeyStore, generateSigningKey, type SecretsClient, SecretsManagerKeyStore, toSigningKeys } from './keys.ts';
+import { AccessTokens, bearerToken } from './tokens.ts';
+
+const settings = { issuer: 'https://shop.test/users', audience: 'shop-api', ttlSeconds: 900 };
+const customer = { userId: 'usr_0000000000aaaaaaaaaaaaaaaa', role: 'customer' as const };
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+let tokens: AccessTokens;
+beforeAll(async () => {
+  tokens = new AccessTokens(await toSigningKeys(await generateSigningKey()), settings);
+});
+
+describe('AccessTokens', () => {
+  it('issues an ES256 token carrying exp, iat, iss, aud, sub, role and jti that verifies', async () => {
+    const issued = await tokens.issue(customer);
+    const [header, payload] = issued.token
+      .split('.')
+      .slice(0, 2)
+      .map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()));
+    expect(header).toMatchObject({ alg: 'ES256', typ: 'JWT' });
+    expect(payload).toMatchObject({
+      iss: settings.issuer,
+      aud: settings.audience,
+      sub: customer.userId,
+      role: 'customer',
+      jti: issued.jti,
+    });
+    expect(payload.exp - payload.iat).toBe(900);
+    await expect(tokens.verify(issued.token)).resolves.toMatchObject({ ...customer, jti: issued.jti });
+  });
+
+  it('rejects a token whose payload was changed after signing', async () => {
+    const [h, p, s] = (await tokens.issue(customer)).token.split('.');
+    const payload = JSON.parse(Buffer.from(p!, 'base64url').toString());
+    const forged = `${h}.${b64({ ...payload, role: 'admin' })}.${s}`;
+    await expect(tokens.verify(forged)).rejects.toBeInstanceOf(Unauthorized);
+  });
+
+  it('rejects an unsigned token (alg none)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const unsigned = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ iss: settings.issuer, aud: settings.audience, sub: customer.userId, role: 'admin', jti: 'x', iat: now, exp: now + 600 })}.`;
+    await expect(tokens.verify(unsigned)).rejects.toBeInstanceOf(Unauthorized);
+  });
+
+  it('rejects an HMAC token (algorithm confusion)', async () => {
+    const hs = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(settings.issuer)
+      .setAudience(settings.audience)
+      .setSubject(customer.userId)
+      .setJti('x')
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(new TextEncoder().encode('a-guessable-shared-secret-of-32-bytes!'));
+    await expect(tokens.verify(hs)).rejects.toBeInstanceOf(Unauthorized);
+  });
+
+  it('rejects an expired token and accepts it within its lifetime', async () => {
+    const issuedAt = Date.now() - 910_000;
+    const { token } = await tokens.issue(customer, issuedAt);
+    await expect(tokens.verify(token)).rejects.toBeInstanceOf(Unauthorized);
+    await expect(tokens.verify(token, issuedAt + 60_000)).resolves.toMatchObject(customer);
+  });
+
+  it('rejects a token for another audience or from another issuer', async () => {
+    const keys = (tokens as unknown as { keys: Parameters<typeof toSigningKeys>[0] }).keys;
+    const sameKey = (overrides: Partial<typeof settings>) => new AccessTokens(keys as never, { ...settings, ...overrides });
+    await expect(tokens.verify((await sameKey({ audience: 'other-api' }).issue(customer)).token)).rejects.toBeInstanceOf(
+      Unauthorized,
+    );
+    await expect(tokens.verify((await sameKey({ issuer: 'https://evil.test' }).issue(customer)).token)).rejects.toBeInstanceOf(
+      Unauthorized,
+    );
+    await expect(tokens.verify((await sameKey({}).issue(customer)).token)).resolves.toMatchObject(customer);
+  });
+
+  it('rejects a token signed by another key', async () => {
+    const other = new AccessTokens(await toSigningKeys(await generateSigningKey()), settings);
+    await expect(tokens.verify((await other.issue(customer)).token)).rejects.toBeInstanceOf(Unauthorized);
+  });
+
+  it('rejects a token with an unknown role', async () => {
+    const keys = (tokens as unknown as { keys: { privateKey: CryptoKey; kid: string } }).keys;
+    const odd = await new SignJWT({ role: 'root' })
+      .setProtectedHeader({ alg: 'ES256', kid: keys.kid })
+      .setIssuer(settings.issuer)
+      .setAudience(settings.audience)
+      .setSubject(customer.userId)
+      .setJti('x')
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(keys.privateKey);
+    await expect(tokens.verify(odd)).rejects.toBeInstanceOf(Unauthorized);
+  });
+
+  it('publishes only public key material', () => {
+    const [jwk] = tokens.publicJwks();
+    expect(jwk).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
+    expect(jwk).not.toHaveProperty('d');
+  });
+});
+
+describe('bearerToken', () => {
+  it('takes the token from a Bearer header and nothing else', () => {
+    expect(bearerToken('Bearer abc.def.ghi')).toBe('abc.def.ghi');
+    expect(bearerToken('bearer abc.def.ghi')).toBe('abc.def.ghi');
+    expect(bearerToken('Basic abc')).toBeUndefined();
+    expect(bearerToken('abc.def.ghi')).toBeUndefined();
+    expect(bearerToken(undefined)).toBeUndefined();
+  });
+});
+
+describe('key stores', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'shop-keys-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('FileKeyStore creates one key even when several loaders race, and keeps it', async () => {
+    const store = new FileKeyStore(join(dir, 'keys'));
+    const loaded = await Promise.all([store.load(), store.load(), new FileKeyStore(join(dir, 'keys')).load()]);
+    expect(new Set(loaded.map((k) => k.kid)).size).toBe(1);
+    const onDisk = JSON.parse(await readFile(join(dir, 'keys', 'signing-key.json'), 'utf8'));
+    expect(onDisk.kid).toBe(loaded[0]!.kid);
+    expect((await store.load()).kid).toBe(loaded[0]!.kid);
+  });
+
+  it('SecretsManagerKeyStore fills an empty secret once and then reads it', async () => {
+    let value: string | undefined;
+    let puts = 0;
+    const client: SecretsClient = {
+      getSecret: async () => value,
+      putSecret: async (_id, v) => {
+        puts++;
+        value = v;
+      },
+    };
+    const store = new SecretsManagerKeyStore('arn:aws:secretsmanager:us-east-1:1:secret:jwt', async () => client);
+    const first = await store.load();
+    const second = await store.load();
+    expect(second.kid).toBe(first.kid);
+    expect(puts).toBe(1);
+  });
+});
