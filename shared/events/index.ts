@@ -3,4 +3,5 @@ export { enqueueEvents, markProcessed, relayOutbox } from './outbox.ts';
 export { EventBridgePublisher, type EventPublisher, PublishFailed } from './publisher.ts';
 export { eventSchema, registerEvents, registeredEvents, validateEvent } from './registry.ts';
 
+import './products.ts';
 import './users.ts';
