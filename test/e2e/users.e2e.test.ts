@@ -1,0 +1,233 @@
+import { join } from 'node:path';
+import { SignJWT } from 'jose';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { services } from '../../functions/catalog.ts';
+import { FileKeyStore, generateSigningKey, toSigningKeys } from '../../shared/auth/keys.ts';
+import { AccessTokens } from '../../shared/auth/tokens.ts';
+import { adminToken, api, login, registerCustomer, type SignedIn } from '../support/api.ts';
+
+const call = api();
+const issuer = 'https://shop.local/users';
+const audience = 'shop-api';
+type UserBody = { user: { id: string; email: string; name: string; role: string; phone: string | null } };
+
+let ada: SignedIn & { email: string; password: string };
+let bob: SignedIn & { email: string; password: string };
+let admin: string;
+/** The runtime's own signing key, read from its data dir: forged tokens differ from real ones in one claim only. */
+let realKey: Awaited<ReturnType<typeof toSigningKeys>>;
+
+beforeAll(async () => {
+  [ada, bob, admin] = await Promise.all([
+    registerCustomer(call, { name: 'Ada' }),
+    registerCustomer(call, { name: 'Bob' }),
+    adminToken(call),
+  ]);
+  realKey = await toSigningKeys(await new FileKeyStore(join(inject('runtimeEnv').DATA_DIR!, 'keys')).load());
+});
+
+describe('registration and sign-in', () => {
+  it('registers a customer (201) and refuses the same email again in another case (409)', async () => {
+    const email = `Case-${Date.now()}@Example.test`;
+    const first = await call<UserBody>('POST', '/register', { body: { email, password: 'Correct-Horse-42', name: 'Casey' } });
+    expect(first.status).toBe(201);
+    expect(first.body.user).toMatchObject({ email: email.toLowerCase(), role: 'customer' });
+    expect(first.headers.get('location')).toBe(`/users/${first.body.user.id}`);
+    const again = await call('POST', '/register', {
+      body: { email: email.toUpperCase(), password: 'Correct-Horse-42', name: 'Casey' },
+    });
+    expect(again.status).toBe(409);
+  });
+
+  it('refuses self-registration as an admin (400, not silently a customer)', async () => {
+    const res = await call('POST', '/register', {
+      body: { email: `mallory-${Date.now()}@example.test`, password: 'Correct-Horse-42', name: 'M', role: 'admin' },
+    });
+    expect(res.status).toBe(400);
+  });
+
+  it('refuses a weak password with the reasons', async () => {
+    const res = await call<{ error: { code: string; details: unknown[] } }>('POST', '/register', {
+      body: { email: `weak-${Date.now()}@example.test`, password: 'password', name: 'W' },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.length).toBeGreaterThan(0);
+  });
+
+  it('signs in and answers wrong password and unknown email with the same 401', async () => {
+    expect(ada.accessToken).toMatch(/^ey/);
+    const wrong = await call<{ error: { message: string } }>('POST', '/login', {
+      body: { email: ada.email, password: 'Nope-Nope-123' },
+    });
+    const unknown = await call<{ error: { message: string } }>('POST', '/login', {
+      body: { email: `nobody-${Date.now()}@example.test`, password: 'Nope-Nope-123' },
+    });
+    expect([wrong.status, unknown.status]).toEqual([401, 401]);
+    expect(unknown.body.error.message).toBe(wrong.body.error.message);
+  });
+
+  it('rotates refresh tokens, detects reuse, and logout ends a session', async () => {
+    const session = await login(call, ada.email, ada.password);
+    const rotated = await call<SignedIn>('POST', '/token/refresh', { body: { refreshToken: session.refreshToken } });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.refreshToken).not.toBe(session.refreshToken);
+    const replay = await call('POST', '/token/refresh', { body: { refreshToken: session.refreshToken } });
+    expect(replay.status).toBe(401);
+    const afterReplay = await call('POST', '/token/refresh', { body: { refreshToken: rotated.body.refreshToken } });
+    expect(afterReplay.status).toBe(401);
+
+    const other = await login(call, ada.email, ada.password);
+    expect((await call('POST', '/logout', { body: { refreshToken: other.refreshToken } })).status).toBe(204);
+    expect((await call('POST', '/token/refresh', { body: { refreshToken: other.refreshToken } })).status).toBe(401);
+  });
+
+  it('publishes the verification keys without an API key', async () => {
+    const res = await call<{ keys: Array<Record<string, string>> }>('GET', '/.well-known/jwks.json', { noApiKey: true });
+    expect(res.status).toBe(200);
+    expect(res.body.keys[0]).toMatchObject({ kty: 'EC', alg: 'ES256', kid: realKey.kid });
+    expect(res.body.keys[0]).not.toHaveProperty('d');
+  });
+
+  it('introspects tokens', async () => {
+    const valid = await call('POST', '/validate-token', { body: { token: ada.accessToken } });
+    expect(valid.body).toMatchObject({ valid: true, userId: ada.user.id, role: 'customer' });
+    const invalid = await call('POST', '/validate-token', { body: { token: `${ada.accessToken}x` } });
+    expect(invalid.body).toEqual({ valid: false });
+  });
+});
+
+describe('profiles', () => {
+  it('a customer reads and changes their own profile', async () => {
+    const read = await call<UserBody>('GET', `/users/${ada.user.id}`, { token: ada.accessToken });
+    expect(read.status).toBe(200);
+    expect(read.body.user).toMatchObject({ id: ada.user.id, email: ada.email });
+    expect(read.body.user).not.toHaveProperty('passwordHash');
+    const changed = await call<UserBody>('PATCH', `/users/${ada.user.id}`, {
+      token: ada.accessToken,
+      body: { name: 'Ada Lovelace' },
+    });
+    expect(changed.status).toBe(200);
+    expect(changed.body.user.name).toBe('Ada Lovelace');
+  });
+
+  it("another customer's profile is 404 for reading and changing", async () => {
+    expect((await call('GET', `/users/${ada.user.id}`, { token: bob.accessToken })).status).toBe(404);
+    expect((await call('PATCH', `/users/${ada.user.id}`, { token: bob.accessToken, body: { name: 'Mallory' } })).status).toBe(
+      404,
+    );
+  });
+
+  it('an admin reads and changes any profile', async () => {
+    expect((await call<UserBody>('GET', `/users/${bob.user.id}`, { token: admin })).body.user).toMatchObject({ id: bob.user.id });
+    const changed = await call<UserBody>('PATCH', `/users/${bob.user.id}`, { token: admin, body: { phone: '+1 555 0199' } });
+    expect(changed.status).toBe(200);
+    expect(changed.body.user.phone).toBe('+1 555 0199');
+  });
+
+  it('rejects fields a client must not set (mass assignment) with 400 and changes nothing', async () => {
+    for (const body of [
+      { role: 'admin' },
+      { id: 'usr_x' },
+      { passwordHash: 'scrypt$1$1$1$a$b' },
+      { createdAt: '2020-01-01T00:00:00Z' },
+      { name: 'X', role: 'admin' },
+    ]) {
+      const res = await call('PATCH', `/users/${bob.user.id}`, { token: bob.accessToken, body });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+    }
+    const read = await call<UserBody>('GET', `/users/${bob.user.id}`, { token: bob.accessToken });
+    expect(read.body.user).toMatchObject({ role: 'customer', id: bob.user.id });
+    expect(read.body.user.name).not.toBe('X');
+    // The role in a fresh token is still customer.
+    expect(
+      (await call('POST', '/validate-token', { body: { token: (await login(call, bob.email, bob.password)).accessToken } })).body,
+    ).toMatchObject({
+      role: 'customer',
+    });
+  });
+});
+
+describe('the authorizer', () => {
+  const claims = () => ({ role: 'admin' });
+  async function forge(sign: (jwt: SignJWT) => Promise<string>) {
+    return sign(
+      new SignJWT(claims())
+        .setProtectedHeader({ alg: 'ES256', kid: realKey.kid })
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setSubject(bob.user.id)
+        .setJti(crypto.randomUUID())
+        .setIssuedAt(),
+    );
+  }
+  const profile = (token: string) => call('GET', `/users/${bob.user.id}`, { token });
+
+  it('accepts the real thing (control for the cases below)', async () => {
+    const token = await forge((jwt) => jwt.setExpirationTime('5m').sign(realKey.privateKey));
+    expect((await profile(token)).status).toBe(200);
+  });
+
+  it('401 without a token or with a malformed header', async () => {
+    expect((await call('GET', `/users/${bob.user.id}`)).status).toBe(401);
+    expect((await call('GET', `/users/${bob.user.id}`, { headers: { authorization: bob.accessToken } })).status).toBe(401);
+  });
+
+  it('401 for a tampered token', async () => {
+    const [h, p, s] = bob.accessToken.split('.');
+    const payload = JSON.parse(Buffer.from(p!, 'base64url').toString());
+    const tampered = `${h}.${Buffer.from(JSON.stringify({ ...payload, role: 'admin' })).toString('base64url')}.${s}`;
+    expect((await profile(tampered)).status).toBe(401);
+  });
+
+  it('401 for an unsigned token (alg none)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const part = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const none = `${part({ alg: 'none', typ: 'JWT' })}.${part({ iss: issuer, aud: audience, sub: bob.user.id, role: 'admin', jti: 'x', iat: now, exp: now + 300 })}.`;
+    expect((await profile(none)).status).toBe(401);
+  });
+
+  it('401 for an expired token signed with the real key', async () => {
+    const past = Math.floor(Date.now() / 1000) - 3600;
+    const expired = await forge((jwt) =>
+      jwt
+        .setIssuedAt(past)
+        .setExpirationTime(past + 900)
+        .sign(realKey.privateKey),
+    );
+    expect((await profile(expired)).status).toBe(401);
+  });
+
+  it('401 for a token issued for another audience with the real key', async () => {
+    const other = new AccessTokens(realKey, { issuer, audience: 'another-api', ttlSeconds: 900 });
+    expect((await profile((await other.issue({ userId: bob.user.id, role: 'customer' })).token)).status).toBe(401);
+  });
+
+  it('401 for a token signed by another key', async () => {
+    const stranger = new AccessTokens(await toSigningKeys(await generateSigningKey()), { issuer, audience, ttlSeconds: 900 });
+    expect((await profile((await stranger.issue({ userId: bob.user.id, role: 'admin' })).token)).status).toBe(401);
+  });
+
+  it('403 for a customer on an admin route, which the admin passes', async () => {
+    const adminRoute = services.flatMap((s) => s.routes).find((r) => r.access === 'admin');
+    expect(adminRoute, 'the catalog has an admin route').toBeDefined();
+    const path = adminRoute!.path.replace(/\{[^}]+\}/g, 'prd_00000000000000000000000000');
+    const asCustomer = await call(adminRoute!.method, path, { token: bob.accessToken, body: {} });
+    expect(asCustomer.status).toBe(403);
+    const asAdmin = await call(adminRoute!.method, path, { token: admin, body: {} });
+    expect([401, 403]).not.toContain(asAdmin.status);
+  });
+});
+
+describe('login throttling', () => {
+  it('answers 429 with Retry-After once an account has failed too often, even for the right password', async () => {
+    const victim = await registerCustomer(call, { name: 'Victim' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++)
+      statuses.push((await call('POST', '/login', { body: { email: victim.email, password: 'Wrong-Guess-99' } })).status);
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses[5]).toBe(429);
+    const right = await call('POST', '/login', { body: { email: victim.email, password: victim.password } });
+    expect(right.status).toBe(429);
+    expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
