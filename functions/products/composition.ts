@@ -7,7 +7,7 @@ import { EventBridgePublisher, type EventPublisher } from '../../shared/events/p
 import { logger } from '../../shared/observability.ts';
 import type { CatalogDeps } from './domain/catalog.ts';
 import { checkStockSignals, type InventoryDeps } from './domain/inventory.ts';
-import { type Clock, systemClock } from './domain/ports.ts';
+import { type Clock, type PendingEvents, systemClock } from './domain/ports.ts';
 import { relayOutbox } from './domain/relay.ts';
 import { MongoCatalogStore } from './store/catalog-mongo.ts';
 import { DynamoStockStore } from './store/stock-dynamo.ts';
@@ -46,35 +46,41 @@ export async function buildProductsService(
   const defaultPublisher = options.publisher ?? new EventBridgePublisher();
 
   const relay = async (publisher: EventPublisher = defaultPublisher) => {
-    const fromStock = await relayOutbox(stockStore, publisher, {
-      beforeAcknowledge: (record) => checkStockSignals({ stock: stockStore, catalog: catalogStore }, record.productIds ?? []),
-    });
-    // Signals raised just now sit in the stock outbox; one more pass sends them without waiting for the schedule.
-    const signals = await relayOutbox(stockStore, publisher, {
-      beforeAcknowledge: (record) => checkStockSignals({ stock: stockStore, catalog: catalogStore }, record.productIds ?? []),
-    });
+    const fromStock = await relayOutbox(stockStore, publisher, { beforeAcknowledge: signals });
+    // Signals raised just now sit in the stock outbox; one more pass sends them without waiting for the next run.
+    const raised = await relayOutbox(stockStore, publisher, { beforeAcknowledge: signals });
     const fromCatalog = await relayOutbox(catalogStore, publisher);
     return {
-      published: fromStock.published + signals.published + fromCatalog.published,
-      failed: fromStock.failed + signals.failed + fromCatalog.failed,
+      published: fromStock.published + raised.published + fromCatalog.published,
+      failed: fromStock.failed + raised.failed + fromCatalog.failed,
     };
   };
-  const flush = async () => {
+  const signals = (record: PendingEvents) =>
+    checkStockSignals({ stock: stockStore, catalog: catalogStore }, record.productIds ?? []);
+  const bestEffort = async (run: () => Promise<unknown>) => {
     try {
-      await relay();
+      await run();
     } catch (error) {
       logger.warn('outbox fast path failed; the scheduled relay will publish', { error: error as Error });
     }
   };
+  // Fast paths: a catalog write publishes its own product's events; a stock write drains the (small) stock outbox twice,
+  // the second pass sending the low/depleted signals the first one raised.
+  const flushProduct = (productId: string) => bestEffort(() => relayOutbox(catalogStore, defaultPublisher, { key: productId }));
+  const flushStock = () =>
+    bestEffort(async () => {
+      await relayOutbox(stockStore, defaultPublisher, { beforeAcknowledge: signals });
+      await relayOutbox(stockStore, defaultPublisher, { beforeAcknowledge: signals });
+    });
   return {
-    catalog: { catalog: catalogStore, clock, flush },
+    catalog: { catalog: catalogStore, clock, flush: flushProduct },
     inventory: {
       stock: stockStore,
       catalog: catalogStore,
       clock,
       holdMinutes: settings.PRODUCTS_HOLD_MINUTES,
       keepClosedDays: settings.PRODUCTS_KEEP_CLOSED_DAYS,
-      flush,
+      flush: flushStock,
     },
     relay,
     catalogStore,

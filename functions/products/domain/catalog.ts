@@ -18,8 +18,8 @@ import { nameKey, queryTokens } from './search-tokens.ts';
 export interface CatalogDeps {
   catalog: CatalogStore;
   clock: Clock;
-  /** Publishes what the write left in the outbox; best effort, the scheduled relay catches up. */
-  flush(): Promise<void>;
+  /** Publishes what a write left in the product's outbox; best effort, the scheduled relay catches up. */
+  flush(productId: string): Promise<void>;
 }
 
 export interface Page<T> {
@@ -37,7 +37,7 @@ export async function createProduct(deps: CatalogDeps, input: NewProduct, correl
     correlationId,
   );
   await deps.catalog.insert(product, [event]);
-  await deps.flush();
+  await deps.flush(product.id);
   return product;
 }
 
@@ -60,7 +60,7 @@ async function change(
     if (!result) return current;
     const events = result.events(result.product) as ReturnType<typeof productEvent>[];
     if (await deps.catalog.replace(result.product, current.version, events)) {
-      await deps.flush();
+      await deps.flush(id);
       return result.product;
     }
   }

@@ -25,9 +25,10 @@ export interface PendingEvents {
 }
 
 export interface Outbox {
-  pending(limit: number): Promise<PendingEvents[]>;
-  /** Removes published events (all of the record's events when `eventIds` covers them). */
-  acknowledge(key: string, eventIds: string[]): Promise<void>;
+  /** Records with unpublished events, oldest first; only the record `key` when given. */
+  pending(limit: number, key?: string): Promise<PendingEvents[]>;
+  /** Removes the published events from the record (the whole record once nothing is left in it). */
+  acknowledge(key: string, published: EventEnvelope[]): Promise<void>;
 }
 
 /** The catalog: every write is one document, with its events inside it (no multi-document transactions needed). */

@@ -14,9 +14,9 @@ export interface RelayReport {
 export async function relayOutbox(
   outbox: Outbox,
   publisher: EventPublisher,
-  options: { limit?: number; beforeAcknowledge?: (record: PendingEvents) => Promise<void> } = {},
+  options: { limit?: number; key?: string; beforeAcknowledge?: (record: PendingEvents) => Promise<void> } = {},
 ): Promise<RelayReport> {
-  const records = await outbox.pending(options.limit ?? 100);
+  const records = await outbox.pending(options.limit ?? 100, options.key);
   const report: RelayReport = { published: 0, failed: 0 };
   for (const record of records) {
     await options.beforeAcknowledge?.(record);
@@ -31,7 +31,8 @@ export async function relayOutbox(
       }
     }
     report.published += published.length;
-    if (published.length || !record.events.length) await outbox.acknowledge(record.key, published);
+    const sent = record.events.filter((e) => published.includes(e.id));
+    if (sent.length || !record.events.length) await outbox.acknowledge(record.key, sent);
   }
   return report;
 }

@@ -167,16 +167,17 @@ export class MongoCatalogStore implements CatalogStore {
     });
   }
 
-  async pending(limit: number): Promise<PendingEvents[]> {
+  async pending(limit: number, key?: string): Promise<PendingEvents[]> {
     const docs = await this.model.collection
-      .find({ 'outbox.id': { $exists: true } }, { projection: { outbox: 1 }, limit })
+      .find({ ...(key ? { _id: key } : {}), 'outbox.id': { $exists: true } } as never, { projection: { outbox: 1 }, limit })
       .toArray();
     return docs.map((d) => ({ key: String(d._id), events: (d.outbox ?? []) as EventEnvelope[] }));
   }
 
-  async acknowledge(key: string, eventIds: string[]): Promise<void> {
-    if (!eventIds.length) return;
-    await this.model.collection.updateOne({ _id: key } as never, { $pull: { outbox: { id: { $in: eventIds } } } } as never);
+  async acknowledge(key: string, events: EventEnvelope[]): Promise<void> {
+    // One `$pull` of the whole stored event each: FerretDB 1.24 pulls by equality only (no `$in`, no conditions).
+    for (const event of events)
+      await this.model.collection.updateOne({ _id: key } as never, { $pull: { outbox: event } } as never);
   }
 
   /** For tests and the seed: removes every product. */
