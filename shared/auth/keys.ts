@@ -49,6 +49,15 @@ function parseStored(text: string, where: string): StoredSigningKey {
   return value as StoredSigningKey;
 }
 
+/** A secret CDK created holds a generated placeholder string, not a key: that counts as not yet written. */
+function tryParseStored(text: string): StoredSigningKey | undefined {
+  try {
+    return parseStored(text, 'secret');
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Offline and tests: the key pair lives in `<dir>/signing-key.json`, created once. Several processes
  * may start at once (test workers, the runtime and a script), so the file appears atomically
@@ -105,8 +114,8 @@ export async function awsSecretsClient(): Promise<SecretsClient> {
 }
 
 /**
- * AWS: the key pair is the JSON value of a Secrets Manager secret. An empty secret gets a generated key on
- * first use; the value is read back after writing so containers racing on the first use converge on one key.
+ * AWS: the key pair is the JSON value of a Secrets Manager secret. An empty secret (or CDK's placeholder) gets a
+ * generated key on first use; the value is read back after writing so containers racing on the first use converge on one key.
  */
 export class SecretsManagerKeyStore implements KeyStore {
   constructor(
@@ -117,7 +126,8 @@ export class SecretsManagerKeyStore implements KeyStore {
   async load(): Promise<StoredSigningKey> {
     const client = await this.client();
     const existing = await client.getSecret(this.secretArn);
-    if (existing && existing.trim() !== '{}') return parseStored(existing, this.secretArn);
+    const stored = existing ? tryParseStored(existing) : undefined;
+    if (stored) return stored;
     await client.putSecret(this.secretArn, JSON.stringify(await generateSigningKey()));
     const written = await client.getSecret(this.secretArn);
     if (!written) throw new Error(`${this.secretArn} is still empty after writing a key`);

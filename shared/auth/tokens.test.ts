@@ -150,4 +150,16 @@ describe('key stores', () => {
     expect(second.kid).toBe(first.kid);
     expect(puts).toBe(1);
   });
+
+  it('SecretsManagerKeyStore replaces the placeholder string CDK puts in a new secret', async () => {
+    let value: string | undefined = 'x9$Generated-Placeholder-Password';
+    const client: SecretsClient = {
+      getSecret: async () => value,
+      putSecret: async (_id, v) => {
+        value = v;
+      },
+    };
+    const key = await new SecretsManagerKeyStore('arn:aws:secretsmanager:us-east-1:1:secret:jwt', async () => client).load();
+    expect(JSON.parse(value!).kid).toBe(key.kid);
+  });
 });

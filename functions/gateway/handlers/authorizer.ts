@@ -11,10 +11,10 @@ import { buildPolicy } from '../domain/policy.ts';
 export const handler = async (event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
   const token = bearerToken(event.authorizationToken);
   if (!token) throw new Error('Unauthorized');
-  const tokens = await accessTokens();
-  let principal: Awaited<ReturnType<typeof tokens.verify>>;
+  let principal: Awaited<ReturnType<Awaited<ReturnType<typeof accessTokens>>['verify']>>;
   try {
-    principal = await tokens.verify(token);
+    // Fails closed: no readable signing key (none written yet, Secrets Manager down) means no token can be trusted.
+    principal = await (await accessTokens()).verify(token);
   } catch {
     logger.info('token rejected');
     throw new Error('Unauthorized');
