@@ -1,5 +1,6 @@
 import {
   type AttributeValue,
+  ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -7,6 +8,7 @@ import {
   TransactionCanceledException,
   type TransactWriteItem,
   TransactWriteItemsCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { EventEnvelope } from '../../../shared/events/envelope.ts';
 import type { PendingEvents, Reservation, ReserveOutcome, StockLevel, StockStore } from '../domain/ports.ts';
@@ -22,6 +24,8 @@ const epochSeconds = (iso: string) => Math.floor(new Date(iso).getTime() / 1000)
 
 /** Outbox records are spread over a few partitions so a busy relay never makes one hot key. */
 const OUTBOX_SHARDS = 4;
+/** A relay that dies holding records lets them go after this long. */
+const OUTBOX_LEASE_MS = 30_000;
 export const HOLDS_INDEX = 'holds';
 
 /** Retries of a transaction that lost a race with another one (DynamoDB's TransactionConflict), with jitter. */
@@ -372,6 +376,7 @@ export class DynamoStockStore implements StockStore {
     return (out.Items ?? []).map(toReservation).filter((r) => r.status === 'held');
   }
 
+  /** Records are leased before they are returned, so concurrent relays (every write's fast path) rarely publish one twice. */
   async pending(limit: number): Promise<PendingEvents[]> {
     const shards = await Promise.all(
       Array.from({ length: OUTBOX_SHARDS }, (_, shard) =>
@@ -386,10 +391,33 @@ export class DynamoStockStore implements StockStore {
         ),
       ),
     );
-    return shards
+    const now = Date.now();
+    const candidates = shards
       .flatMap((s) => s.Items ?? [])
+      .filter((item) => Number(item.leasedUntil?.N ?? 0) < now)
       .sort((a, b) => (a.sk!.S! < b.sk!.S! ? -1 : 1))
-      .slice(0, limit)
+      .slice(0, limit);
+    const leased = await Promise.all(
+      candidates.map(async (item) => {
+        try {
+          await this.client.send(
+            new UpdateItemCommand({
+              TableName: this.table,
+              Key: { pk: item.pk!, sk: item.sk! },
+              UpdateExpression: 'SET leasedUntil = :until',
+              ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(leasedUntil) OR leasedUntil < :now)',
+              ExpressionAttributeValues: { ':until': N(now + OUTBOX_LEASE_MS), ':now': N(now) },
+            }),
+          );
+          return item;
+        } catch (error) {
+          if (error instanceof ConditionalCheckFailedException) return null;
+          throw error;
+        }
+      }),
+    );
+    return leased
+      .filter((item): item is Item => item !== null)
       .map((item) => ({
         key: `${item.pk!.S}|${item.sk!.S}`,
         events: item.envelope?.S ? [JSON.parse(item.envelope.S) as EventEnvelope] : [],
