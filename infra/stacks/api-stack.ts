@@ -5,6 +5,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -27,6 +28,19 @@ export interface ApiStackProps extends StackProps {
   postgresSecret?: secretsmanager.ISecret;
   mongoSecret?: secretsmanager.ISecret;
 }
+
+const TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+];
 
 /** Shared by the users service (signs tokens) and the gateway authorizer (verifies them). */
 const JWT_KEY_CONSUMERS = new Set(['users', 'gateway']);
@@ -81,7 +95,16 @@ export class ApiStack extends Stack {
         environment: { ...environment, ...extra.environment },
       });
       props.bus.grantPutEventsTo(fn);
-      for (const t of service.stores.tables ?? []) props.tables.get(t.name)!.grantReadWriteData(fn);
+      // Item-level access to the service's own tables and their declared indexes only (no `index/*` wildcard).
+      for (const t of service.stores.tables ?? []) {
+        const table = props.tables.get(t.name)!;
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: TABLE_ACTIONS,
+            resources: [table.tableArn, ...(t.indexes ?? []).map((i) => `${table.tableArn}/index/${i.name}`)],
+          }),
+        );
+      }
       if (service.stores.postgres) props.postgresSecret?.grantRead(fn);
       if (service.stores.mongo) props.mongoSecret?.grantRead(fn);
       if (JWT_KEY_CONSUMERS.has(service.name)) {

@@ -53,7 +53,9 @@ class TransactionLock {
 
 class Cancelled extends Error {
   constructor(readonly reasons: Array<{ Code: string; Message?: string }>) {
-    super(`Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`);
+    super(
+      `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
+    );
   }
 }
 
@@ -69,7 +71,12 @@ export function addTransactions(server: Server, endpoint: string): { close(): vo
   server.removeAllListeners('request');
   const lock = new TransactionLock();
   const bypass = randomBytes(12).toString('hex');
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
   client.middlewareStack.add(
     (next) => (args) => {
       (args.request as { headers: Record<string, string> }).headers['x-local-transaction'] = bypass;
@@ -108,7 +115,8 @@ export function addTransactions(server: Server, endpoint: string): { close(): vo
   }
 
   async function transact(items: TransactWriteItem[]): Promise<void> {
-    if (!items.length || items.length > 100) throw Object.assign(new Error('TransactItems must have 1 to 100 items'), { type: 'ValidationException' });
+    if (!items.length || items.length > 100)
+      throw Object.assign(new Error('TransactItems must have 1 to 100 items'), { type: 'ValidationException' });
     const targets = await Promise.all(
       items.map(async (a) => {
         const table = (a.Put ?? a.Update ?? a.Delete ?? a.ConditionCheck)?.TableName;
@@ -119,10 +127,14 @@ export function addTransactions(server: Server, endpoint: string): { close(): vo
     );
     const ids = targets.map((t) => `${t.table}|${JSON.stringify(Object.entries(t.key).sort())}`);
     if (new Set(ids).size !== ids.length) {
-      throw Object.assign(new Error('Transaction request cannot include multiple operations on one item'), { type: 'ValidationException' });
+      throw Object.assign(new Error('Transaction request cannot include multiple operations on one item'), {
+        type: 'ValidationException',
+      });
     }
     const snapshots = await Promise.all(
-      targets.map(async (t) => (await client.send(new GetItemCommand({ TableName: t.table, Key: t.key, ConsistentRead: true }))).Item),
+      targets.map(
+        async (t) => (await client.send(new GetItemCommand({ TableName: t.table, Key: t.key, ConsistentRead: true }))).Item,
+      ),
     );
     const restore = async (upTo: number) => {
       for (let i = upTo - 1; i >= 0; i--) {
@@ -138,14 +150,19 @@ export function addTransactions(server: Server, endpoint: string): { close(): vo
       } catch (error) {
         await restore(i);
         if (error instanceof DynamoDBServiceException && error.name === 'ConditionalCheckFailedException') {
-          throw new Cancelled(items.map((_, j) => (j === i ? { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' } : { Code: 'None' })));
+          throw new Cancelled(
+            items.map((_, j) =>
+              j === i ? { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' } : { Code: 'None' },
+            ),
+          );
         }
         throw error;
       }
     }
     // A condition check must leave no trace, not even an empty item where there was none.
     for (let i = 0; i < items.length; i++) {
-      if (items[i]!.ConditionCheck && !snapshots[i]) await client.send(new DeleteItemCommand({ TableName: targets[i]!.table, Key: targets[i]!.key }));
+      if (items[i]!.ConditionCheck && !snapshots[i])
+        await client.send(new DeleteItemCommand({ TableName: targets[i]!.table, Key: targets[i]!.key }));
     }
   }
 
@@ -175,7 +192,11 @@ export function addTransactions(server: Server, endpoint: string): { close(): vo
         send(res, 200, {});
       } catch (error) {
         if (error instanceof Cancelled) {
-          send(res, 400, { __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException', message: error.message, CancellationReasons: error.reasons });
+          send(res, 400, {
+            __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
+            message: error.message,
+            CancellationReasons: error.reasons,
+          });
         } else {
           const type = (error as { type?: string; name?: string }).type ?? (error as Error).name ?? 'InternalServerError';
           send(res, 400, { __type: `com.amazonaws.dynamodb.v20120810#${type}`, message: (error as Error).message });

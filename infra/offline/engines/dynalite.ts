@@ -8,8 +8,8 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { addTransactions } from './dynalite-transactions.ts';
 import type { TableSpec } from '../../../shared/service.ts';
+import { addTransactions } from './dynalite-transactions.ts';
 import type { Engine, EngineHealth } from './types.ts';
 
 export interface DynaliteOptions {

@@ -1,3 +1,4 @@
+import { productsSeeder } from './products.ts';
 import { usersSeeder } from './users.ts';
 
 /** What a seeder gets: the runtime's environment is already in process.env, so domain code and stores work as in a handler. */
@@ -12,4 +13,4 @@ export interface Seeder {
 }
 
 /** Demo data for `npm start`, in dependency order. Each service adds its seeder here. */
-export const seeders: Seeder[] = [usersSeeder];
+export const seeders: Seeder[] = [usersSeeder, productsSeeder];
