@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { resetConfig } from '../../shared/config.ts';
+import { adminToken, api, registerCustomer } from '../support/api.ts';
+
+const call = api();
+let admin: string;
+
+interface BusEvent {
+  'detail-type': string;
+  detail: { id: string; data: Record<string, unknown> };
+}
+
+async function eventsMatching(
+  type: string,
+  match: (data: Record<string, unknown>) => boolean,
+  timeoutMs = 10_000,
+): Promise<BusEvent[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await call<{ events: BusEvent[] }>('GET', '/_local/events');
+    const found = res.body.events.filter((e) => e['detail-type'] === type && match(e.detail.data));
+    if (found.length || Date.now() > deadline) return found;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+beforeAll(async () => {
+  admin = await adminToken(call);
+});
+
+describe('products through the offline gateway', () => {
+  it('serves the seeded catalog publicly, with search and cursors', async () => {
+    const page = await call<{ items: Array<{ id: string; category: string }>; nextCursor: string }>(
+      'GET',
+      '/products?limit=50&sort=price_asc',
+    );
+    expect(page.status).toBe(200);
+    expect(page.body.items).toHaveLength(50);
+    const next = await call<{ items: Array<{ id: string }> }>(
+      'GET',
+      `/products?limit=50&sort=price_asc&cursor=${page.body.nextCursor}`,
+    );
+    expect(next.body.items.some((i) => page.body.items.some((p) => p.id === i.id))).toBe(false);
+    const search = await call<{ items: Array<{ name: string }> }>('GET', '/products?q=knife&category=home-kitchen');
+    expect(search.body.items.every((i) => /knife/i.test(i.name))).toBe(true);
+    expect((await call('GET', '/products?price[$ne]=0')).status).toBe(400);
+  });
+
+  it('admin lifecycle publishes created, updated, deleted, low and depleted; customers get 403', async () => {
+    const customer = await registerCustomer(call);
+    const body = { name: `E2E Lamp ${randomUUID().slice(0, 6)}`, category: 'e2e', price: { amount: 4999, currency: 'USD' } };
+    expect((await call('POST', '/products', { token: customer.accessToken, body })).status).toBe(403);
+    expect((await call('POST', '/products', { body })).status).toBe(401);
+    const created = await call<{ id: string }>('POST', '/products', { token: admin, body });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    expect(
+      (await call('PATCH', `/products/${id}`, { token: admin, body: { price: { amount: 3999, currency: 'USD' } } })).status,
+    ).toBe(200);
+    expect(
+      (
+        await call('PUT', `/products/${id}/inventory`, {
+          token: admin,
+          body: { set: 3, reason: 'delivery', lowStockThreshold: 5 },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (await call('PUT', `/products/${id}/inventory`, { token: admin, body: { adjust: -3, reason: 'damaged' } })).status,
+    ).toBe(200);
+    expect((await call('GET', `/products/${id}/inventory`)).body).toMatchObject({ available: 0, reserved: 0 });
+    expect((await call('DELETE', `/products/${id}`, { token: admin })).status).toBe(204);
+    expect((await call('GET', `/products/${id}`)).body).toMatchObject({ deleted: true });
+    expect((await call('GET', '/products/not-a-product')).status).toBe(404);
+
+    const mine = (d: Record<string, unknown>) => d.productId === id;
+    for (const type of ['product.created', 'product.updated', 'product.deleted', 'product.stock.low', 'product.stock.depleted']) {
+      expect((await eventsMatching(type, mine)).length, type).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it('saga tasks publish reserved and released on the same bus', async () => {
+    Object.assign(process.env, inject('runtimeEnv'));
+    resetConfig();
+    const { handler: reserve } = await import('../../functions/products/handlers/reserve-inventory.ts');
+    const { handler: release } = await import('../../functions/products/handlers/release-inventory.ts');
+    const created = await call<{ id: string }>('POST', '/products', {
+      token: admin,
+      body: { name: 'Saga Mug', category: 'e2e', price: { amount: 1500, currency: 'USD' } },
+    });
+    const productId = created.body.id;
+    await call('PUT', `/products/${productId}/inventory`, { token: admin, body: { set: 10, reason: 'delivery' } });
+    const orderId = `ord_${randomUUID()}`;
+    await reserve({ orderId, lines: [{ productId, quantity: 2 }] });
+    expect((await call('GET', `/products/${productId}/inventory`)).body).toMatchObject({ available: 8, reserved: 2 });
+    await release({ orderId });
+    const forOrder = (d: Record<string, unknown>) => d.orderId === orderId;
+    expect(await eventsMatching('product.stock.reserved', forOrder)).toHaveLength(1);
+    expect(await eventsMatching('product.stock.released', forOrder)).toHaveLength(1);
+  });
+});
