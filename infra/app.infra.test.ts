@@ -144,42 +144,42 @@ describe('the synthesized template follows the service catalog', () => {
     }
   });
 
-  it('grants each function item-level access to its own service's tables only, without wildcards', () => {
-  const policies = Object.values(api.findResources('AWS::IAM::Policy'));
-  const text = JSON.stringify(policies);
-  expect(text).not.toContain('/index/*');
-  const owners = new Set(services.filter((s) => s.stores.tables?.length).map((s) => `shop-${s.name}`));
-  const fns = Object.entries(api.findResources('AWS::Lambda::Function'));
-  for (const [, fn] of fns) {
-    const service = fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME as string | undefined;
-    const tableVars = Object.keys(fn.Properties.Environment?.Variables ?? {}).filter((k) => k.startsWith('TABLE_'));
-    if (service && !owners.has(service)) expect(tableVars, `${service} sees no tables`).toEqual([]);
-  }
-});
+  it('grants each function item-level access to the tables of its own service only, without wildcards', () => {
+    const policies = Object.values(api.findResources('AWS::IAM::Policy'));
+    const text = JSON.stringify(policies);
+    expect(text).not.toContain('/index/*');
+    const owners = new Set(services.filter((s) => s.stores.tables?.length).map((s) => `shop-${s.name}`));
+    const fns = Object.entries(api.findResources('AWS::Lambda::Function'));
+    for (const [, fn] of fns) {
+      const service = fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME as string | undefined;
+      const tableVars = Object.keys(fn.Properties.Environment?.Variables ?? {}).filter((k) => k.startsWith('TABLE_'));
+      if (service && !owners.has(service)) expect(tableVars, `${service} sees no tables`).toEqual([]);
+    }
+  });
 
-it('has the event bus with an archive, and an alarm topic', () => {
-  messaging.resourceCountIs('AWS::Events::EventBus', 1);
-  messaging.resourceCountIs('AWS::Events::Archive', 1);
-  messaging.resourceCountIs('AWS::SNS::Topic', 1);
-});
+  it('has the event bus with an archive, and an alarm topic', () => {
+    messaging.resourceCountIs('AWS::Events::EventBus', 1);
+    messaging.resourceCountIs('AWS::Events::Archive', 1);
+    messaging.resourceCountIs('AWS::SNS::Topic', 1);
+  });
 
-it('passes cdk-nag AwsSolutions, every acknowledged finding carrying its reason', () => {
-  const report = JSON.parse(readFileSync(join(aws.assembly.directory, 'validation-report.json'), 'utf8')) as {
-    pluginReports: Array<{
-      pluginName: string;
-      conclusion: string;
-      violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }>;
-    }>;
-  };
-  const nag = report.pluginReports.find((r) => r.pluginName === 'AwsSolutions');
-  expect(nag, 'the AwsSolutions pack ran').toBeDefined();
-  const open = nag!.violations
-    .filter((v) => !v.ruleName.startsWith('Annotation'))
-    .map((v) => `${v.ruleName} at ${v.violatingConstructs.map((c) => c.constructPath).join(', ')}`);
-  expect(open).toEqual([]);
-  expect(nag!.conclusion).toBe('success');
+  it('passes cdk-nag AwsSolutions, every acknowledged finding carrying its reason', () => {
+    const report = JSON.parse(readFileSync(join(aws.assembly.directory, 'validation-report.json'), 'utf8')) as {
+      pluginReports: Array<{
+        pluginName: string;
+        conclusion: string;
+        violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }>;
+      }>;
+    };
+    const nag = report.pluginReports.find((r) => r.pluginName === 'AwsSolutions');
+    expect(nag, 'the AwsSolutions pack ran').toBeDefined();
+    const open = nag!.violations
+      .filter((v) => !v.ruleName.startsWith('Annotation'))
+      .map((v) => `${v.ruleName} at ${v.violatingConstructs.map((c) => c.constructPath).join(', ')}`);
+    expect(open).toEqual([]);
+    expect(nag!.conclusion).toBe('success');
+  });
 });
-})
 
 describe('the LocalStack target', () => {
   it('drops VPC, RDS and DocumentDB and points functions at the compose containers', () => {
