@@ -1,0 +1,93 @@
+/**
+ * Search latency over 10,000 generated products on FerretDB v1.24.2 (the offline engine), three typical queries,
+ * with the plan each one gets. Starts its own FerretDB on a free loopback port in a temp dir; bounded loops.
+ * Run: npx tsx bench/products-search.ts [products=10000] [iterations=20]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mongoose from 'mongoose';
+import { searchProducts } from '../functions/products/domain/catalog.ts';
+import { SearchQuery } from '../functions/products/domain/product.ts';
+import { queryTokens } from '../functions/products/domain/search-tokens.ts';
+import { MongoCatalogStore, searchPlan } from '../functions/products/store/catalog-mongo.ts';
+import { generateProduct } from '../functions/products/store/generate.ts';
+import { startFerretDB } from '../infra/offline/engines/ferretdb.ts';
+import { ferretdbBinary } from '../infra/offline/engines/index.ts';
+import { freePort } from '../infra/offline/engines/ports.ts';
+
+const total = Number(process.argv[2] ?? 10_000);
+const iterations = Number(process.argv[3] ?? 20);
+const dataDir = await mkdtemp(join(tmpdir(), 'shop-bench-'));
+const port = await freePort();
+const engine = await startFerretDB({ dataDir, port, binary: ferretdbBinary });
+const connection = await mongoose
+  .createConnection(`mongodb://127.0.0.1:${port}/`, { dbName: 'shop_products', maxPoolSize: 4 })
+  .asPromise();
+try {
+  const store = new MongoCatalogStore(connection);
+  await store.init();
+  const started = performance.now();
+  for (let n = 0; n < total; n += 200) {
+    await Promise.all(
+      Array.from({ length: Math.min(200, total - n) }, (_, i) => {
+        const { product, onHand } = generateProduct('bench', n + i);
+        return store.insert({ ...product, available: onHand, inStock: onHand > 0 }, []);
+      }),
+    );
+  }
+  console.log(`inserted ${total} products in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+  const queries: Array<{ name: string; query: Record<string, string> }> = [
+    { name: 'text "steel knife", newest first', query: { q: 'steel knife' } },
+    {
+      name: 'category electronics, $20-$100, price ascending',
+      query: { category: 'electronics', minPrice: '2000', maxPrice: '10000', sort: 'price_asc' },
+    },
+    { name: 'in stock, by name, second page', query: { inStock: 'true', sort: 'name' } },
+  ];
+  for (const { name, query } of queries) {
+    let parsed = SearchQuery.parse(query);
+    if (name.includes('second page')) {
+      const first = await searchProducts({ catalog: store }, parsed);
+      parsed = SearchQuery.parse({ ...query, cursor: first.nextCursor! });
+    }
+    const latencies: number[] = [];
+    let found = 0;
+    const t0 = performance.now();
+    for (let i = 0; i < iterations; i++) {
+      const s = performance.now();
+      found = (await searchProducts({ catalog: store }, parsed)).items.length;
+      latencies.push(performance.now() - s);
+    }
+    const elapsed = (performance.now() - t0) / 1000;
+    latencies.sort((a, b) => a - b);
+    const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(1);
+    const plan = searchPlan({
+      tokens: parsed.q ? queryTokens(parsed.q) : [],
+      category: parsed.category,
+      minPrice: parsed.minPrice,
+      maxPrice: parsed.maxPrice,
+      inStock: parsed.inStock,
+      sort: parsed.sort,
+      limit: parsed.limit + 1,
+    });
+    const explain = await connection
+      .db!.collection('products')
+      .find(plan.filter)
+      .sort(plan.sort)
+      .limit(parsed.limit + 1)
+      .explain();
+    console.log(`\n## ${name}`);
+    console.log(
+      `results/page ${found}; median ${pct(0.5)} ms, p99 ${pct(0.99)} ms, ${(iterations / elapsed).toFixed(2)} queries/s (sequential, ${iterations} runs)`,
+    );
+    console.log(`filter ${JSON.stringify(plan.filter)} sort ${JSON.stringify(plan.sort)}`);
+    const { queryPlanner, filterPushdown, sortPushdown, limitPushdown } = explain as Record<string, unknown>;
+    console.log(`explain: ${JSON.stringify({ queryPlanner, filterPushdown, sortPushdown, limitPushdown })}`);
+  }
+} finally {
+  await connection.close();
+  await engine.stop();
+  await rm(dataDir, { recursive: true, force: true });
+}
