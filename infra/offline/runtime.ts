@@ -169,7 +169,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const seeded: Record<string, unknown> = {};
     if (options.seed) {
       for (const seeder of seeders) {
+        const started = performance.now();
         const out = await seeder.seed({ log: (m) => log(`seed ${seeder.service}: ${m}`) });
+        log(`seed ${seeder.service}: ${Math.round(performance.now() - started)} ms`);
         if (out) seeded[seeder.service] = out;
       }
     }

@@ -3,6 +3,7 @@ import { categories, generateProduct } from '../../../functions/products/store/g
 import type { Seeder } from './index.ts';
 
 const SEED_PRODUCTS = 300;
+const SEED_CONCURRENCY = 25;
 
 /** A demo catalog with stock; products and stock records that already exist are left as they are. */
 export const productsSeeder: Seeder = {
@@ -10,7 +11,7 @@ export const productsSeeder: Seeder = {
   async seed(ctx) {
     const { catalogStore, stockStore } = await productsService();
     let created = 0;
-    for (let n = 0; n < SEED_PRODUCTS; n++) {
+    const seedOne = async (n: number) => {
       const { product, onHand } = generateProduct('demo', n);
       if (!(await catalogStore.findById(product.id))) {
         await catalogStore.insert(product, []);
@@ -27,6 +28,10 @@ export const productsSeeder: Seeder = {
       ) {
         await catalogStore.syncAvailability(product.id, onHand, 1);
       }
+    };
+    // Several products at a time: each one's writes stay in order, the round trips overlap.
+    for (let n = 0; n < SEED_PRODUCTS; n += SEED_CONCURRENCY) {
+      await Promise.all(Array.from({ length: Math.min(SEED_CONCURRENCY, SEED_PRODUCTS - n) }, (_, i) => seedOne(n + i)));
     }
     ctx.log(created ? `created ${created} products` : 'catalog already seeded');
     return { products: `${SEED_PRODUCTS} in ${categories.length} categories` };
