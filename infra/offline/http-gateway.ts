@@ -104,7 +104,8 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function policyAllows(policy: APIGatewayAuthorizerResult['policyDocument'], methodArn: string): boolean {
+/** IAM-style evaluation of an authorizer policy for a method ARN: an explicit Deny wins, else any Allow. */
+export function policyAllows(policy: APIGatewayAuthorizerResult['policyDocument'], methodArn: string): boolean {
   const matches = (pattern: string) =>
     new RegExp(
       `^${pattern

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { policyAllows } from '../../../infra/offline/http-gateway.ts';
 import { defineService } from '../../../shared/service.ts';
 import { allowedResources, apiArnPrefix, buildPolicy } from './policy.ts';
 
@@ -18,19 +19,8 @@ const shop = defineService({
 const methodArn = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/users/usr_1';
 const prefix = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/';
 
-/** IAM-style matching of a method ARN against a policy, as API Gateway evaluates it. */
-function allows(policy: ReturnType<typeof buildPolicy>, arn: string): boolean {
-  const statements = policy.policyDocument.Statement as Array<{ Effect: string; Resource: string | string[] }>;
-  const matches = (pattern: string) =>
-    new RegExp(
-      `^${pattern
-        .split('*')
-        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-        .join('.*')}$`,
-    ).test(arn);
-  const hit = statements.filter((s) => [s.Resource].flat().some(matches));
-  return hit.some((s) => s.Effect === 'Allow') && !hit.some((s) => s.Effect === 'Deny');
-}
+// The evaluator the offline gateway enforces the policy with, so these tests prove what callers meet.
+const allows = (policy: ReturnType<typeof buildPolicy>, arn: string) => policyAllows(policy.policyDocument, arn);
 
 describe('authorizer policy', () => {
   it('takes the API and stage from the method ARN', () => {
