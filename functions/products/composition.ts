@@ -17,6 +17,9 @@ const ProductsEnv = z.object({
   PRODUCTS_KEEP_CLOSED_DAYS: z.coerce.number().int().positive().default(30),
 });
 
+/** Stock outbox records a write's fast path publishes at most; the scheduled relay takes up to 100 per pass. */
+const FAST_PATH_RECORDS = 10;
+
 export interface ProductsService {
   catalog: CatalogDeps;
   inventory: InventoryDeps;
@@ -67,10 +70,11 @@ export async function buildProductsService(
   // Fast paths: a catalog write publishes its own product's events; a stock write drains the (small) stock outbox twice,
   // the second pass sending the low/depleted signals the first one raised.
   const flushProduct = (productId: string) => bestEffort(() => relayOutbox(catalogStore, defaultPublisher, { key: productId }));
+  // Bounded, so a request never pays for a backlog (e.g. right after a bulk load); the schedule drains the rest.
   const flushStock = () =>
     bestEffort(async () => {
-      await relayOutbox(stockStore, defaultPublisher, { beforeAcknowledge: signals });
-      await relayOutbox(stockStore, defaultPublisher, { beforeAcknowledge: signals });
+      await relayOutbox(stockStore, defaultPublisher, { beforeAcknowledge: signals, limit: FAST_PATH_RECORDS });
+      await relayOutbox(stockStore, defaultPublisher, { beforeAcknowledge: signals, limit: FAST_PATH_RECORDS });
     });
   return {
     catalog: { catalog: catalogStore, clock, flush: flushProduct },

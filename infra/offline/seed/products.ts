@@ -9,7 +9,7 @@ const SEED_CONCURRENCY = 25;
 export const productsSeeder: Seeder = {
   service: 'products',
   async seed(ctx) {
-    const { catalogStore, stockStore } = await productsService();
+    const { catalogStore, stockStore, relay } = await productsService();
     let created = 0;
     const seedOne = async (n: number) => {
       const { product, onHand } = generateProduct('demo', n);
@@ -33,6 +33,8 @@ export const productsSeeder: Seeder = {
     for (let n = 0; n < SEED_PRODUCTS; n += SEED_CONCURRENCY) {
       await Promise.all(Array.from({ length: Math.min(SEED_CONCURRENCY, SEED_PRODUCTS - n) }, (_, i) => seedOne(n + i)));
     }
+    // Publish what the seed put in the outboxes now, so the first requests do not meet a backlog.
+    for (let pass = 0; pass < 50 && (await stockStore.hasPending()); pass++) await relay();
     ctx.log(created ? `created ${created} products` : 'catalog already seeded');
     return { products: `${SEED_PRODUCTS} in ${categories.length} categories` };
   },

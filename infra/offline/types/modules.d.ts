@@ -17,6 +17,8 @@ declare module 'async-exit-hook' {
   interface ExitHook {
     (hook: Hook): void;
     forceExitTimeout(ms: number): void;
+    unhookEvent(event: string): void;
+    hookedEvents(): string[];
   }
   const exitHook: ExitHook;
   export default exitHook;
