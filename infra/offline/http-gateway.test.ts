@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defineService } from '../../shared/service.ts';
-import { compileRoutes } from './http-gateway.ts';
+import { compileRoutes, createHttpGateway } from './http-gateway.ts';
 import { RateLimiter } from './rate-limit.ts';
 
 describe('compileRoutes', () => {
@@ -46,5 +46,67 @@ describe('RateLimiter', () => {
     now = 500;
     expect(limiter.take('k')).toBe(0);
     expect(limiter.take('other')).toBe(0);
+  });
+});
+
+describe('createHttpGateway throttling and API keys', () => {
+  const docsOnly = defineService({
+    name: 'gateway',
+    description: 'the docs route, throttled hard',
+    stores: {},
+    routes: [
+      {
+        method: 'GET',
+        path: '/docs',
+        handler: 'handlers/docs',
+        access: 'public',
+        summary: '',
+        throttle: { rateLimit: 1, burstLimit: 2 },
+      },
+      { method: 'GET', path: '/open', handler: 'handlers/docs', access: 'public', summary: '', apiKeyRequired: false },
+    ],
+  });
+
+  async function withGateway(run: (url: string) => Promise<void>) {
+    const server = createHttpGateway({
+      services: [docsOnly],
+      apiKeys: [{ name: 'small-plan', value: 'key-small', rateLimit: 1, burstLimit: 3 }],
+      rateLimit: 100,
+      burstLimit: 100,
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const { port } = server.address() as { port: number };
+    try {
+      await run(`http://127.0.0.1:${port}`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  }
+
+  it('answers over the route throttle with 429, Retry-After and the error body', async () => {
+    await withGateway(async (url) => {
+      const statuses: number[] = [];
+      let last: Response | undefined;
+      for (let i = 0; i < 3; i++) {
+        last = await fetch(`${url}/docs`, { headers: { 'x-api-key': 'key-small' } });
+        statuses.push(last.status);
+      }
+      expect(statuses).toEqual([200, 200, 429]);
+      expect(Number(last!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(await last!.json()).toMatchObject({ error: { code: 'TOO_MANY_REQUESTS' } });
+    });
+  });
+
+  it('meters by usage plan across routes, and refuses missing or unknown keys with 403', async () => {
+    await withGateway(async (url) => {
+      expect((await fetch(`${url}/docs`)).status).toBe(403);
+      expect((await fetch(`${url}/docs`, { headers: { 'x-api-key': 'nope' } })).status).toBe(403);
+      expect((await fetch(`${url}/open`)).status).toBe(200);
+      const withKey = async (path: string) => (await fetch(`${url}${path}`, { headers: { 'x-api-key': 'key-small' } })).status;
+      const statuses = [await withKey('/open'), await withKey('/open'), await withKey('/open'), await withKey('/open')];
+      expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
+      expect(statuses[3]).toBe(429);
+    });
   });
 });
