@@ -11,6 +11,7 @@ import { type Engines, repoRoot, startEngines } from './engines/index.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { createHttpGateway, sendJson } from './http-gateway.ts';
 import { invoke } from './lambda.ts';
+import { localPowertoolsEnv } from './local-env.ts';
 import { PrometheusMetrics } from './metrics.ts';
 import { seeders } from './seed/index.ts';
 
@@ -90,10 +91,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
-      POWERTOOLS_SERVICE_NAME: 'shop-offline',
-      POWERTOOLS_TRACE_ENABLED: 'false',
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      POWERTOOLS_LOG_LEVEL: env.LOG_LEVEL ?? 'WARN',
+      ...localPowertoolsEnv(env),
       DATA_DIR: options.dataDir,
     };
     Object.assign(process.env, runtimeEnv);

@@ -1,3 +1,4 @@
+import './local-env.ts';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import exitHook from 'async-exit-hook';

@@ -76,11 +76,15 @@ export type ReserveOutcome =
 /** Stock in DynamoDB: each method is one conditional write or one transaction, events in the same transaction. */
 export interface StockStore extends Outbox {
   level(productId: string): Promise<StockLevel | null>;
-  /** Writes the level if its version is still `expectedVersion` (null: the item must not exist yet). */
+  /**
+   * Writes the level if its version is still `expectedVersion` (null: the item must not exist yet), with an outbox
+   * record that makes the relay check low/depleted signals. `checkSignals: false` is for an initial data load only.
+   */
   writeLevel(
     level: Pick<StockLevel, 'productId' | 'available' | 'lowStockThreshold'>,
     expectedVersion: number | null,
     audit: { reason: string; by: string; at: string },
+    options?: { checkSignals?: boolean },
   ): Promise<boolean>;
   /** Alert flags change only if the level is still at `version`, with the alert events in the same transaction. */
   writeAlerts(

@@ -107,6 +107,7 @@ export class DynamoStockStore implements StockStore {
     level: Pick<StockLevel, 'productId' | 'available' | 'lowStockThreshold'>,
     expectedVersion: number | null,
     audit: { reason: string; by: string; at: string },
+    options: { checkSignals?: boolean } = {},
   ): Promise<boolean> {
     try {
       await withConflictRetry(() =>
@@ -134,7 +135,7 @@ export class DynamoStockStore implements StockStore {
                   },
                 },
               },
-              this.outboxPut(null, [level.productId], audit.at),
+              ...(options.checkSignals === false ? [] : [this.outboxPut(null, [level.productId], audit.at)]),
             ],
           }),
         ),
@@ -377,24 +378,6 @@ export class DynamoStockStore implements StockStore {
   }
 
   /** Records are leased before they are returned, so concurrent relays (every write's fast path) rarely publish one twice. */
-  /** Whether any outbox record is waiting, leased or not (reads only; leases nothing). */
-  async hasPending(): Promise<boolean> {
-    const shards = await Promise.all(
-      Array.from({ length: OUTBOX_SHARDS }, (_, shard) =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': S(`OUTBOX#${shard}`) },
-            ConsistentRead: true,
-            Limit: 1,
-          }),
-        ),
-      ),
-    );
-    return shards.some((s) => (s.Items ?? []).length > 0);
-  }
-
   async pending(limit: number): Promise<PendingEvents[]> {
     const shards = await Promise.all(
       Array.from({ length: OUTBOX_SHARDS }, (_, shard) =>
