@@ -96,6 +96,21 @@ export class DynamoStockStore implements StockStore {
     };
   }
 
+  /**
+   * One transaction; true when written, false when the first item's condition failed (the caller's "already done" or
+   * "stale version" answer). Any other failure throws. Conflicts with concurrent transactions are retried on request.
+   */
+  private async transactUnlessFirstFails(items: TransactWriteItem[], options: { retryConflicts: boolean }): Promise<boolean> {
+    const send = () => this.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+    try {
+      await (options.retryConflicts ? withConflictRetry(send) : send());
+      return true;
+    } catch (error) {
+      if (failedIndexes(error)?.includes(0)) return false;
+      throw error;
+    }
+  }
+
   async level(productId: string): Promise<StockLevel | null> {
     const out = await this.client.send(
       new GetItemCommand({ TableName: this.table, Key: stockKey(productId), ConsistentRead: true }),
@@ -109,42 +124,33 @@ export class DynamoStockStore implements StockStore {
     audit: { reason: string; by: string; at: string },
     options: { checkSignals?: boolean } = {},
   ): Promise<boolean> {
-    try {
-      await withConflictRetry(() =>
-        this.client.send(
-          new TransactWriteItemsCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: this.table,
-                  Key: stockKey(level.productId),
-                  UpdateExpression:
-                    'SET productId = :id, available = :a, lowStockThreshold = :t, updatedAt = :at, lastChange = :change, version = :next, ' +
-                    'reserved = if_not_exists(reserved, :zero), lowAlerted = if_not_exists(lowAlerted, :no), depletedAlerted = if_not_exists(depletedAlerted, :no)',
-                  ConditionExpression: expectedVersion === null ? 'attribute_not_exists(pk)' : 'version = :v',
-                  ExpressionAttributeValues: {
-                    ':id': S(level.productId),
-                    ':a': N(level.available),
-                    ':t': N(level.lowStockThreshold),
-                    ':at': S(audit.at),
-                    ':change': { M: { reason: S(audit.reason), by: S(audit.by), at: S(audit.at) } },
-                    ':next': N((expectedVersion ?? 0) + 1),
-                    ':zero': N(0),
-                    ':no': B(false),
-                    ...(expectedVersion === null ? {} : { ':v': N(expectedVersion) }),
-                  },
-                },
-              },
-              ...(options.checkSignals === false ? [] : [this.outboxPut(null, [level.productId], audit.at)]),
-            ],
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (failedIndexes(error)?.includes(0)) return false;
-      throw error;
-    }
+    return this.transactUnlessFirstFails(
+      [
+        {
+          Update: {
+            TableName: this.table,
+            Key: stockKey(level.productId),
+            UpdateExpression:
+              'SET productId = :id, available = :a, lowStockThreshold = :t, updatedAt = :at, lastChange = :change, version = :next, ' +
+              'reserved = if_not_exists(reserved, :zero), lowAlerted = if_not_exists(lowAlerted, :no), depletedAlerted = if_not_exists(depletedAlerted, :no)',
+            ConditionExpression: expectedVersion === null ? 'attribute_not_exists(pk)' : 'version = :v',
+            ExpressionAttributeValues: {
+              ':id': S(level.productId),
+              ':a': N(level.available),
+              ':t': N(level.lowStockThreshold),
+              ':at': S(audit.at),
+              ':change': { M: { reason: S(audit.reason), by: S(audit.by), at: S(audit.at) } },
+              ':next': N((expectedVersion ?? 0) + 1),
+              ':zero': N(0),
+              ':no': B(false),
+              ...(expectedVersion === null ? {} : { ':v': N(expectedVersion) }),
+            },
+          },
+        },
+        ...(options.checkSignals === false ? [] : [this.outboxPut(null, [level.productId], audit.at)]),
+      ],
+      { retryConflicts: true },
+    );
   }
 
   async writeAlerts(
@@ -153,34 +159,25 @@ export class DynamoStockStore implements StockStore {
     flags: { lowAlerted: boolean; depletedAlerted: boolean },
     events: EventEnvelope[],
   ): Promise<boolean> {
-    try {
-      await withConflictRetry(() =>
-        this.client.send(
-          new TransactWriteItemsCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: this.table,
-                  Key: stockKey(productId),
-                  UpdateExpression: 'SET lowAlerted = :low, depletedAlerted = :depleted',
-                  ConditionExpression: 'version = :v',
-                  ExpressionAttributeValues: {
-                    ':low': B(flags.lowAlerted),
-                    ':depleted': B(flags.depletedAlerted),
-                    ':v': N(version),
-                  },
-                },
-              },
-              ...events.map((e) => this.outboxPut(e, [], e.occurredAt)),
-            ],
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (failedIndexes(error)?.includes(0)) return false;
-      throw error;
-    }
+    return this.transactUnlessFirstFails(
+      [
+        {
+          Update: {
+            TableName: this.table,
+            Key: stockKey(productId),
+            UpdateExpression: 'SET lowAlerted = :low, depletedAlerted = :depleted',
+            ConditionExpression: 'version = :v',
+            ExpressionAttributeValues: {
+              ':low': B(flags.lowAlerted),
+              ':depleted': B(flags.depletedAlerted),
+              ':v': N(version),
+            },
+          },
+        },
+        ...events.map((e) => this.outboxPut(e, [], e.occurredAt)),
+      ],
+      { retryConflicts: true },
+    );
   }
 
   private lineUpdate(
@@ -267,41 +264,32 @@ export class DynamoStockStore implements StockStore {
     purgeAt: string,
   ): Promise<boolean> {
     const at = event?.occurredAt ?? new Date().toISOString();
-    try {
-      await withConflictRetry(() =>
-        this.client.send(
-          new TransactWriteItemsCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: this.table,
-                  Key: reservationKey(reservation.orderId),
-                  UpdateExpression: 'SET #status = :status, purgeAt = :purge, closedAt = :at REMOVE gsi1pk, gsi1sk',
-                  ConditionExpression: condition,
-                  ExpressionAttributeNames: { '#status': 'status' },
-                  ExpressionAttributeValues: {
-                    ...values,
-                    ':status': S(status),
-                    ':purge': N(epochSeconds(purgeAt)),
-                    ':at': S(at),
-                  },
-                },
-              },
-              ...reservation.lines.map((l) => this.lineUpdate(l.productId, lineExpression, undefined, l.quantity, at)),
-              this.outboxPut(
-                event,
-                reservation.lines.map((l) => l.productId),
-                at,
-              ),
-            ],
-          }),
+    return this.transactUnlessFirstFails(
+      [
+        {
+          Update: {
+            TableName: this.table,
+            Key: reservationKey(reservation.orderId),
+            UpdateExpression: 'SET #status = :status, purgeAt = :purge, closedAt = :at REMOVE gsi1pk, gsi1sk',
+            ConditionExpression: condition,
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ...values,
+              ':status': S(status),
+              ':purge': N(epochSeconds(purgeAt)),
+              ':at': S(at),
+            },
+          },
+        },
+        ...reservation.lines.map((l) => this.lineUpdate(l.productId, lineExpression, undefined, l.quantity, at)),
+        this.outboxPut(
+          event,
+          reservation.lines.map((l) => l.productId),
+          at,
         ),
-      );
-      return true;
-    } catch (error) {
-      if (failedIndexes(error)?.includes(0)) return false;
-      throw error;
-    }
+      ],
+      { retryConflicts: true },
+    );
   }
 
   release(reservation: Reservation, event: EventEnvelope, purgeAt: string): Promise<boolean> {
@@ -322,34 +310,27 @@ export class DynamoStockStore implements StockStore {
   }
 
   async closeUnreserved(orderId: string, now: string, purgeAt: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new TransactWriteItemsCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.table,
-                Item: {
-                  ...reservationKey(orderId),
-                  orderId: S(orderId),
-                  status: S('released'),
-                  lines: S('[]'),
-                  createdAt: S(now),
-                  expiresAt: S(now),
-                  closedAt: S(now),
-                  purgeAt: N(epochSeconds(purgeAt)),
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
+    return this.transactUnlessFirstFails(
+      [
+        {
+          Put: {
+            TableName: this.table,
+            Item: {
+              ...reservationKey(orderId),
+              orderId: S(orderId),
+              status: S('released'),
+              lines: S('[]'),
+              createdAt: S(now),
+              expiresAt: S(now),
+              closedAt: S(now),
+              purgeAt: N(epochSeconds(purgeAt)),
             },
-          ],
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (failedIndexes(error)?.includes(0)) return false;
-      throw error;
-    }
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+      ],
+      { retryConflicts: false },
+    );
   }
 
   commit(reservation: Reservation, now: string, purgeAt: string): Promise<boolean> {
