@@ -64,6 +64,7 @@ describe('createHttpGateway throttling and API keys', () => {
         throttle: { rateLimit: 1, burstLimit: 2 },
       },
       { method: 'GET', path: '/open', handler: 'handlers/docs', access: 'public', summary: '', apiKeyRequired: false },
+      { method: 'POST', path: '/upload', handler: 'handlers/docs', access: 'public', summary: '', apiKeyRequired: false },
     ],
   });
 
@@ -107,6 +108,19 @@ describe('createHttpGateway throttling and API keys', () => {
       const statuses = [await withKey('/open'), await withKey('/open'), await withKey('/open'), await withKey('/open')];
       expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
       expect(statuses[3]).toBe(429);
+    });
+  });
+
+  it('lets a client finish an oversized upload and read the 413, every time', async () => {
+    await withGateway(async (url) => {
+      const big = 'x'.repeat(11 * 1024 * 1024);
+      for (let i = 0; i < 5; i++) {
+        const res = await fetch(`${url}/upload`, { method: 'POST', body: big, headers: { 'content-type': 'application/json' } });
+        expect(res.status).toBe(413);
+        expect(await res.json()).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
+      }
+      const res = await fetch(`${url}/docs`, { method: 'GET', headers: { 'x-api-key': 'key-small' } });
+      expect(res.status).toBe(200);
     });
   });
 });

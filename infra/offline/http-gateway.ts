@@ -91,16 +91,20 @@ function gatewayError(
 
 class BodyTooLarge extends Error {}
 
+/**
+ * Reads the body up to `limit`. A larger one is read to its end and discarded before the 413, so the client can finish
+ * sending and read the answer (closing mid-upload makes clients fail with EPIPE instead of seeing the 413).
+ */
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) throw new BodyTooLarge();
+  let tooLarge = Number(req.headers['content-length'] ?? 0) > limit;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new BodyTooLarge();
-    chunks.push(chunk as Buffer);
+    if (size > limit) tooLarge = true;
+    if (!tooLarge) chunks.push(chunk as Buffer);
   }
+  if (tooLarge) throw new BodyTooLarge();
   return Buffer.concat(chunks);
 }
 
@@ -204,7 +208,6 @@ export function createHttpGateway(options: GatewayOptions): Server {
         body = await readBody(req, GATEWAY_MAX_BODY_BYTES);
       } catch (error) {
         if (error instanceof BodyTooLarge) {
-          res.setHeader('Connection', 'close');
           return gatewayError(
             res,
             413,
