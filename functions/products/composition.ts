@@ -70,10 +70,11 @@ export async function buildProductsService(
   // Fast paths: a catalog write publishes its own product's events; a stock write drains the (small) stock outbox twice,
   // the second pass sending the low/depleted signals the first one raised.
   const flushProduct = (productId: string) => bestEffort(() => relayOutbox(catalogStore, defaultPublisher, { key: productId }));
-  // Bounded, so a request never pays for a backlog (e.g. right after a bulk load); the schedule drains the rest.
-  const flushStock = () =>
+  // Low/depleted are decided right after the write that caused them (the relay checks again as a backstop), so a
+  // backlog cannot hide a crossing; the outbox pass is bounded, so a request never pays for a backlog either.
+  const flushStock = (productIds: string[]) =>
     bestEffort(async () => {
-      await relayOutbox(stockStore, defaultPublisher, { beforeAcknowledge: signals, limit: FAST_PATH_RECORDS });
+      await checkStockSignals({ stock: stockStore, catalog: catalogStore }, productIds);
       await relayOutbox(stockStore, defaultPublisher, { beforeAcknowledge: signals, limit: FAST_PATH_RECORDS });
     });
   return {

@@ -42,6 +42,34 @@ const order = () => `ord_${randomUUID()}`;
 const eventsOf = (type: string, match: (data: Record<string, unknown>) => boolean) =>
   bus.events().filter((e) => e.type === type && match(e.data as Record<string, unknown>));
 
+describe('stock signals', () => {
+  it('decides low and depleted when stock changes, even behind an outbox backlog', async () => {
+    // A backlog older than the change: more check records than a request's fast path publishes.
+    for (let i = 0; i < 15; i++) {
+      await service.stockStore.writeLevel(
+        { productId: `prd_backlog_${randomUUID()}`, available: 50, lowStockThreshold: 5 },
+        null,
+        {
+          reason: 'backlog',
+          by: 'test',
+          at: '2020-01-01T00:00:00.000Z',
+        },
+      );
+    }
+    const p = await createProduct(
+      service.catalog,
+      { name: 'Signal', description: '', category: 'stock-test', tags: [], price: { amount: 500, currency: 'USD' } },
+      'test',
+    );
+    await changeInventory(service.inventory, p.id, { set: 3, reason: 'delivery', lowStockThreshold: 5 }, 'test');
+    await changeInventory(service.inventory, p.id, { adjust: -3, reason: 'damaged' }, 'test');
+    for (let i = 0; i < 5; i++) await service.relay();
+    const mine = (d: Record<string, unknown>) => d.productId === p.id;
+    expect(new Set(eventsOf('product.stock.low', mine).map((e) => e.id)).size).toBe(1);
+    expect(new Set(eventsOf('product.stock.depleted', mine).map((e) => e.id)).size).toBe(1);
+  });
+});
+
 describe('reservations', () => {
   it('100 concurrent reservations of 1 unit against stock 10 reserve exactly 10', async () => {
     const productId = await productWithStock(10);

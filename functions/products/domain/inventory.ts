@@ -15,7 +15,8 @@ export interface InventoryDeps {
   holdMinutes: number;
   /** How long closed reservations are kept (for idempotency) before TTL removes them. */
   keepClosedDays: number;
-  flush(): Promise<void>;
+  /** After a committed stock change: check low/depleted for these products now, then publish (best effort). */
+  flush(productIds: string[]): Promise<void>;
 }
 
 export interface InventoryView {
@@ -114,7 +115,7 @@ export async function changeInventory(
         at,
       })
     ) {
-      await deps.flush();
+      await deps.flush([productId]);
       return view({ ...level, available, lowStockThreshold, updatedAt: at });
     }
   }
@@ -153,8 +154,8 @@ const result = (r: Reservation): ReservationResult => ({
 const isExpired = (r: Reservation, now: Date) => r.status === 'held' && r.expiresAt <= now.toISOString();
 const purgeAt = (deps: InventoryDeps) => new Date(deps.clock.now().getTime() + deps.keepClosedDays * 86_400_000).toISOString();
 
-async function settle(deps: InventoryDeps): Promise<void> {
-  await deps.flush();
+async function settle(deps: InventoryDeps, reservation: Pick<Reservation, 'lines'>): Promise<void> {
+  await deps.flush(reservation.lines.map((l) => l.productId));
 }
 
 /**
@@ -184,7 +185,7 @@ export async function reserveStock(
   );
   const outcome = await deps.stock.reserve(reservation, event);
   if (outcome.ok) {
-    await settle(deps);
+    await settle(deps, reservation);
     return result(reservation);
   }
   if (outcome.reason === 'insufficient') {
@@ -217,7 +218,7 @@ export async function releaseStock(
     if (existing.status === 'released') return result(existing);
     const event = createEvent('products', 'product.stock.released', { orderId, lines: existing.lines, reason }, correlationId);
     if (await deps.stock.release(existing, event, purgeAt(deps))) {
-      await settle(deps);
+      await settle(deps, existing);
       return { ...result(existing), status: 'released' };
     }
   }
@@ -237,7 +238,7 @@ export async function commitStock(deps: InventoryDeps, orderId: string, correlat
       throw new ReservationExpired(orderId);
     }
     if (await deps.stock.commit(existing, now.toISOString(), purgeAt(deps))) {
-      await settle(deps);
+      await settle(deps, existing);
       return { ...result(existing), status: 'committed' };
     }
   }

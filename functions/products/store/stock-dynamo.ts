@@ -166,7 +166,9 @@ export class DynamoStockStore implements StockStore {
             TableName: this.table,
             Key: stockKey(productId),
             UpdateExpression: 'SET lowAlerted = :low, depletedAlerted = :depleted',
-            ConditionExpression: 'version = :v',
+            // The flags must still differ from the target: of several checkers racing on one crossing, one raises it.
+            ConditionExpression:
+              'version = :v AND (attribute_not_exists(lowAlerted) OR attribute_not_exists(depletedAlerted) OR lowAlerted <> :low OR depletedAlerted <> :depleted)',
             ExpressionAttributeValues: {
               ':low': B(flags.lowAlerted),
               ':depleted': B(flags.depletedAlerted),
