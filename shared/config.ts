@@ -46,14 +46,18 @@ function collect(env: NodeJS.ProcessEnv, prefix: string): Record<string, string>
   return out;
 }
 
-export function parseConfig(env: NodeJS.ProcessEnv): PlatformConfig {
-  const parsed = PlatformEnv.safeParse(env);
+/** Validates the environment against a schema; every problem is named in one error, at start. */
+function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`Invalid configuration: ${problems}`);
+    throw new Error(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
+  return parsed.data;
+}
+
+export function parseConfig(env: NodeJS.ProcessEnv): PlatformConfig {
   return {
-    ...parsed.data,
+    ...parseEnv(PlatformEnv, env),
     databaseUrls: collect(env, 'DATABASE_URL_'),
     databaseSecretArns: collect(env, 'DATABASE_SECRET_ARN_'),
     tables: collect(env, 'TABLE_'),
@@ -73,13 +77,7 @@ export function resetConfig(): void {
 /** Service-specific settings: validated once per schema, from the same environment. */
 const serviceConfigs = new Map<z.ZodType, unknown>();
 export function serviceConfig<S extends z.ZodType>(schema: S): z.infer<S> {
-  if (!serviceConfigs.has(schema)) {
-    const parsed = schema.safeParse(process.env);
-    if (!parsed.success) {
-      throw new Error(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    }
-    serviceConfigs.set(schema, parsed.data);
-  }
+  if (!serviceConfigs.has(schema)) serviceConfigs.set(schema, parseEnv(schema, process.env));
   return serviceConfigs.get(schema) as z.infer<S>;
 }
 export function resetServiceConfigs(): void {

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
+import { cachedOnce } from '../../shared/cache.ts';
 import { config, serviceConfig } from '../../shared/config.ts';
 import { mongoFor } from '../../shared/db/mongo.ts';
 import '../../shared/events/products.ts';
@@ -93,13 +94,5 @@ export async function buildProductsService(
   };
 }
 
-let container: Promise<ProductsService> | undefined;
-export function productsService(): Promise<ProductsService> {
-  if (!container) {
-    container = buildProductsService();
-    container.catch(() => {
-      container = undefined;
-    });
-  }
-  return container;
-}
+/** The products service wired to its stores, built once per container (per Lambda instance) and reused. */
+export const productsService = cachedOnce(() => buildProductsService());

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type AccessTokens, accessTokens } from '../../shared/auth/tokens.ts';
+import { cachedOnce } from '../../shared/cache.ts';
 import { serviceConfig } from '../../shared/config.ts';
 import { type Pool, poolFor } from '../../shared/db/postgres.ts';
 import { relayOutbox } from '../../shared/events/outbox.ts';
@@ -76,17 +77,8 @@ export function buildUsersApp(
   };
 }
 
-let app: Promise<UsersApp> | undefined;
-
 /** Built once per container: the pool, the signing key and the stores are reused by every invocation. */
-export function usersApp(): Promise<UsersApp> {
-  if (!app) {
-    app = Promise.all([poolFor('users'), accessTokens()]).then(([pool, tokens]) =>
-      buildUsersApp(pool, tokens, new EventBridgePublisher()),
-    );
-    app.catch(() => {
-      app = undefined;
-    });
-  }
-  return app;
-}
+export const usersApp = cachedOnce(async (): Promise<UsersApp> => {
+  const [pool, tokens] = await Promise.all([poolFor('users'), accessTokens()]);
+  return buildUsersApp(pool, tokens, new EventBridgePublisher());
+});

@@ -1,27 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
+import { cachedBy } from '../../shared/cache.ts';
 import { functionId } from '../../shared/service.ts';
 import { repoRoot } from './engines/index.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: handlers of every event type pass through here
 export type AnyHandler = (event: any, context: Context) => Promise<any>;
 
-const modules = new Map<string, Promise<AnyHandler>>();
+const modules = cachedBy(async (key: string) => {
+  const m = (await import(join(repoRoot, 'functions', `${key}.ts`))) as { handler?: AnyHandler };
+  if (typeof m.handler !== 'function') throw new Error(`functions/${key}.ts exports no handler`);
+  return m.handler;
+});
 
 /** Loads `functions/<service>/<handler>.ts` once, as a Lambda container loads its bundle once. */
 export function loadHandler(service: string, handler: string): Promise<AnyHandler> {
-  const key = `${service}/${handler}`;
-  let loaded = modules.get(key);
-  if (!loaded) {
-    loaded = import(join(repoRoot, 'functions', service, `${handler}.ts`)).then((m: { handler?: AnyHandler }) => {
-      if (typeof m.handler !== 'function') throw new Error(`functions/${key}.ts exports no handler`);
-      return m.handler;
-    });
-    modules.set(key, loaded);
-    loaded.catch(() => modules.delete(key));
-  }
-  return loaded;
+  return modules.get(`${service}/${handler}`);
 }
 
 export class InvocationTimeout extends Error {}

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createLocalJWKSet, type JWK, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
+import { cachedOnce } from '../cache.ts';
 import { serviceConfig } from '../config.ts';
 import { Unauthorized } from '../errors.ts';
 import type { Principal } from '../http/handler.ts';
@@ -93,29 +94,12 @@ export function keyStoreFor(cfg: AuthConfig): KeyStore {
   throw new Error('Invalid configuration: set JWT_KEY_SECRET_ARN (AWS) or DATA_DIR (offline) for the token signing key');
 }
 
-let cached: Promise<AccessTokens> | undefined;
-
 /** The container's token service: configuration read and the key loaded once, then reused by every invocation. */
-export function accessTokens(): Promise<AccessTokens> {
-  if (!cached) {
-    const cfg = serviceConfig(AuthConfig);
-    cached = keyStoreFor(cfg)
-      .load()
-      .then(toSigningKeys)
-      .then(
-        (keys) =>
-          new AccessTokens(keys, {
-            issuer: cfg.JWT_ISSUER,
-            audience: cfg.JWT_AUDIENCE,
-            ttlSeconds: cfg.ACCESS_TOKEN_TTL_SECONDS,
-          }),
-      );
-    cached.catch(() => {
-      cached = undefined;
-    });
-  }
-  return cached;
-}
+export const accessTokens = cachedOnce(async (): Promise<AccessTokens> => {
+  const cfg = serviceConfig(AuthConfig);
+  const keys = await toSigningKeys(await keyStoreFor(cfg).load());
+  return new AccessTokens(keys, { issuer: cfg.JWT_ISSUER, audience: cfg.JWT_AUDIENCE, ttlSeconds: cfg.ACCESS_TOKEN_TTL_SECONDS });
+});
 
 /** `Bearer <token>` from an Authorization header value, or undefined. */
 export function bearerToken(header: string | undefined | null): string | undefined {

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { cachedBy } from '../cache.ts';
 import { config } from '../config.ts';
 import { DependencyFailed } from '../errors.ts';
 import { readDatabaseSecret } from './secrets.ts';
@@ -11,8 +12,6 @@ export interface Queryable {
 
 // Bigint columns (sequence numbers, counts) come back as numbers; they stay far below 2^53 here.
 pg.types.setTypeParser(20, (value) => Number.parseInt(value, 10));
-
-const pools = new Map<string, Promise<pg.Pool>>();
 
 async function connectionString(service: string): Promise<string> {
   const cfg = config();
@@ -29,37 +28,31 @@ async function connectionString(service: string): Promise<string> {
   throw new Error(`No database configured for ${service}: set DATABASE_URL_${service.toUpperCase()}`);
 }
 
+const pools = cachedBy(async (service: string) => {
+  const pool = new pg.Pool({
+    connectionString: await connectionString(service),
+    max: 5,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 5_000,
+    statement_timeout: 10_000,
+    query_timeout: 12_000,
+    application_name: `shop-${service}`,
+  });
+  // An idle client's network error must not crash the process; the pool drops that client.
+  pool.on('error', () => {});
+  return pool;
+});
+
 /**
  * One pool per service database per container, created on first use and reused by every invocation.
  * Small pools: a Lambda container serves one request at a time; RDS Proxy multiplexes in AWS.
  */
-export function poolFor(service: string, options: { max?: number } = {}): Promise<pg.Pool> {
-  let pool = pools.get(service);
-  if (!pool) {
-    pool = connectionString(service).then((url) => {
-      const p = new pg.Pool({
-        connectionString: url,
-        max: options.max ?? 5,
-        idleTimeoutMillis: 30_000,
-        connectionTimeoutMillis: 5_000,
-        statement_timeout: 10_000,
-        query_timeout: 12_000,
-        application_name: `shop-${service}`,
-      });
-      // An idle client's network error must not crash the process; the pool drops that client.
-      p.on('error', () => {});
-      return p;
-    });
-    pools.set(service, pool);
-    pool.catch(() => pools.delete(service));
-  }
-  return pool;
+export function poolFor(service: string): Promise<pg.Pool> {
+  return pools.get(service);
 }
 
 export async function closePools(): Promise<void> {
-  const all = [...pools.values()];
-  pools.clear();
-  await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.end()));
+  await Promise.all(pools.drain().map(async (p) => (await p)?.end()));
 }
 
 /** Runs `work` in one transaction; rolls back on any error. Serialization failures are retried. */

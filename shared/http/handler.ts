@@ -152,15 +152,22 @@ function httpEnvelope(): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayPro
   };
 }
 
+/** Who may call: before anything reads the body, so an anonymous caller learns nothing about what a route wants. */
+function accessGuard(access: Access): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    before: (request) => {
+      const principal = principalOf(request.event);
+      if (access !== 'public' && !principal) throw new Unauthorized('Sign in first');
+      if (access === 'admin' && principal?.role !== 'admin') throw new Forbidden('Admins only');
+    },
+  };
+}
+
 /** Size, presence and content type of a JSON body, before anything parses it. */
-function bodyGuard(access: Access): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+function bodyGuard(): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
     before: (request) => {
       const event = request.event;
-      // Access is checked first so an anonymous caller learns nothing about the body a route wants.
-      const principal = principalOf(event);
-      if (access !== 'public' && !principal) throw new Unauthorized('Sign in first');
-      if (access === 'admin' && principal?.role !== 'admin') throw new Forbidden('Admins only');
       const raw = event.body ?? '';
       const size = event.isBase64Encoded ? Math.floor((raw.length * 3) / 4) : Buffer.byteLength(raw);
       if (size > config().MAX_BODY_BYTES) throw new PayloadTooLarge(`The body is larger than ${config().MAX_BODY_BYTES} bytes`);
@@ -186,8 +193,6 @@ export function httpRoute<S extends RouteSchemas, A extends Access>(
   const schemas = (options.schemas ?? {}) as S;
   const core = async (event: APIGatewayProxyEvent, context: Context & { internal?: Ids }): Promise<APIGatewayProxyResult> => {
     const principal = principalOf(event);
-    if (options.access !== 'public' && !principal) throw new Unauthorized('Sign in first');
-    if (options.access === 'admin' && principal?.role !== 'admin') throw new Forbidden('Admins only');
     const requestId = event.requestContext?.requestId ?? context.awsRequestId;
     const request = {
       body: validate(schemas.body, event.body, 'body'),
@@ -213,7 +218,8 @@ export function httpRoute<S extends RouteSchemas, A extends Access>(
     .use(injectLambdaContext(logger));
   if (metricsEnabled()) handler.use(logMetrics(metrics, { captureColdStartMetric: true }));
   handler.use(httpEnvelope());
-  if (schemas.body) handler.use(bodyGuard(options.access)).use(httpJsonBodyParser());
+  handler.use(accessGuard(options.access));
+  if (schemas.body) handler.use(bodyGuard()).use(httpJsonBodyParser());
   return Object.assign(handler, { contract: { access: options.access, schemas } }) as unknown as HttpLambda;
 }
 

@@ -15,7 +15,7 @@ export function storeProbes(): Probe[] {
     probes.push({
       name: `postgres:${service}`,
       check: async () => {
-        const pool = await poolFor(service, { max: 1 });
+        const pool = await poolFor(service);
         const { rows } = await pool.query<{ v: string }>("SELECT current_setting('server_version') AS v");
         return `PostgreSQL ${rows[0]?.v}`;
       },
