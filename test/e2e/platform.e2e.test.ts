@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { services } from '../../functions/catalog.ts';
 import { isAlive } from '../../infra/offline/engines/ports.ts';
 import { startOfflineProcess } from '../setup/offline-process.ts';
-import { api } from '../support/api.ts';
+import { api, registerCustomer } from '../support/api.ts';
 
 const call = api();
 
@@ -79,11 +79,14 @@ describe('the offline platform', () => {
     expect(res.body.error.code).toBe('INVALID_API_KEY');
   });
 
-  it('serves request metrics as Prometheus text', async () => {
+  it('serves request and business metrics as Prometheus text', async () => {
     await call('GET', '/health', { noApiKey: true });
-    const res = await fetch(`${(await import('vitest')).inject('apiUrl')}/metrics`);
+    await registerCustomer(call);
+    const res = await fetch(`${inject('apiUrl')}/metrics`);
     expect(res.status).toBe(200);
-    expect(await res.text()).toMatch(/http_requests_total\{route="GET \/health",status="200"\} \d+/);
+    const text = await res.text();
+    expect(text).toMatch(/http_requests_total\{route="GET \/health",status="200"\} \d+/);
+    expect(text).toMatch(/shop_business_events_total\{metric="UserRegistered",service="[^"]+"\} [1-9]/);
   });
 });
 
