@@ -61,10 +61,9 @@ export interface GatewayOptions {
   burstLimit: number;
   metrics?: GatewayMetrics;
   /** Local-only endpoints (`/_local/...`, `/metrics`): return true when handled. */
-  extra?: (req: IncomingMessage, res: ServiceResponse) => Promise<boolean> | boolean;
+  extra?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;
   log?: (line: Record<string, unknown>) => void;
 }
-type ServiceResponse = ServerResponse;
 
 const corsPreflightHeaders = {
   'Access-Control-Allow-Origin': '*',

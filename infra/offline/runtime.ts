@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { allTables, postgresServices, services } from '../../functions/catalog.ts';
 import { resetConfig } from '../../shared/config.ts';
 import { migrate, readMigrations } from '../../shared/db/migrate.ts';
 import { closeMongo } from '../../shared/db/mongo.ts';
-import { closePools, poolFor } from '../../shared/db/postgres.ts';
+import { closePools, type Pool, poolFor } from '../../shared/db/postgres.ts';
 import { createAwsEndpoint, eventBridgeOperations } from './aws-endpoint.ts';
 import { type Engines, repoRoot, startEngines } from './engines/index.ts';
 import { LocalEventBus } from './event-bus.ts';
@@ -47,9 +46,10 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
-export function migrationDirs(service: string): string[] {
-  const own = join(repoRoot, 'functions', service, 'store', 'migrations');
-  return [join(repoRoot, 'shared', 'db', 'migrations'), ...(existsSync(own) ? [own] : [])];
+/** Applies a service's migrations from the repo: the shared outbox tables first, then the service's own files. */
+export async function migrateService(pool: Pool, service: string): Promise<string[]> {
+  const dirs = [join(repoRoot, 'shared', 'db', 'migrations'), join(repoRoot, 'functions', service, 'store', 'migrations')];
+  return migrate(pool, await readMigrations(...dirs));
 }
 
 function listen(server: Server, port: number): Promise<number> {
@@ -98,7 +98,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     resetConfig();
 
     for (const service of postgresServices()) {
-      const applied = await migrate(await poolFor(service), await readMigrations(...migrationDirs(service)));
+      const applied = await migrateService(await poolFor(service), service);
       if (applied.length) log(`migrated ${service}: ${applied.join(', ')}`);
     }
 

@@ -16,6 +16,19 @@ beforeAll(async () => {
   tokens = new AccessTokens(await toSigningKeys(await generateSigningKey()), settings);
 });
 
+/** A token with every claim right but the payload and header given, signed by `key`: the shape of an attack. */
+function forge(payload: Record<string, unknown>, header: { alg: string; kid?: string }, key: CryptoKey | Uint8Array) {
+  return new SignJWT(payload)
+    .setProtectedHeader(header)
+    .setIssuer(settings.issuer)
+    .setAudience(settings.audience)
+    .setSubject(customer.userId)
+    .setJti('x')
+    .setIssuedAt()
+    .setExpirationTime('10m')
+    .sign(key);
+}
+
 describe('AccessTokens', () => {
   it('issues an ES256 token carrying exp, iat, iss, aud, sub, role and jti that verifies', async () => {
     const issued = await tokens.issue(customer);
@@ -49,15 +62,11 @@ describe('AccessTokens', () => {
   });
 
   it('rejects an HMAC token (algorithm confusion)', async () => {
-    const hs = await new SignJWT({ role: 'admin' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setIssuer(settings.issuer)
-      .setAudience(settings.audience)
-      .setSubject(customer.userId)
-      .setJti('x')
-      .setIssuedAt()
-      .setExpirationTime('10m')
-      .sign(new TextEncoder().encode('a-guessable-shared-secret-of-32-bytes!'));
+    const hs = await forge(
+      { role: 'admin' },
+      { alg: 'HS256' },
+      new TextEncoder().encode('a-guessable-shared-secret-of-32-bytes!'),
+    );
     await expect(tokens.verify(hs)).rejects.toBeInstanceOf(Unauthorized);
   });
 
@@ -87,15 +96,7 @@ describe('AccessTokens', () => {
 
   it('rejects a token with an unknown role', async () => {
     const keys = (tokens as unknown as { keys: { privateKey: CryptoKey; kid: string } }).keys;
-    const odd = await new SignJWT({ role: 'root' })
-      .setProtectedHeader({ alg: 'ES256', kid: keys.kid })
-      .setIssuer(settings.issuer)
-      .setAudience(settings.audience)
-      .setSubject(customer.userId)
-      .setJti('x')
-      .setIssuedAt()
-      .setExpirationTime('10m')
-      .sign(keys.privateKey);
+    const odd = await forge({ role: 'root' }, { alg: 'ES256', kid: keys.kid }, keys.privateKey);
     await expect(tokens.verify(odd)).rejects.toBeInstanceOf(Unauthorized);
   });
 

@@ -5,8 +5,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { allTables, postgresServices } from '../../functions/catalog.ts';
 import { startEngines } from '../../infra/offline/engines/index.ts';
-import { migrationDirs } from '../../infra/offline/runtime.ts';
-import { migrate, readMigrations } from '../../shared/db/migrate.ts';
+import { migrateService } from '../../infra/offline/runtime.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -29,7 +28,7 @@ export default async function setup(project: TestProject) {
   for (const service of databases) {
     const pool = new pg.Pool({ connectionString: engines.env[`DATABASE_URL_${service.toUpperCase()}`] });
     try {
-      await migrate(pool, await readMigrations(...migrationDirs(service)));
+      await migrateService(pool, service);
     } finally {
       await pool.end();
     }
