@@ -74,6 +74,8 @@ describe('createHttpGateway throttling and API keys', () => {
       apiKeys: [{ name: 'small-plan', value: 'key-small', rateLimit: 1, burstLimit: 3 }],
       rateLimit: 100,
       burstLimit: 100,
+      // Frozen: the buckets never refill during a test, however slow the machine (a refill is the limiter unit's job).
+      now: () => 0,
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const { port } = server.address() as { port: number };

@@ -63,6 +63,8 @@ export interface GatewayOptions {
   /** Local-only endpoints (`/_local/...`, `/metrics`): return true when handled. */
   extra?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;
   log?: (line: Record<string, unknown>) => void;
+  /** Clock for the throttles, in ms (tests freeze it so a slow machine cannot refill a bucket mid-test). */
+  now?: () => number;
 }
 
 const corsPreflightHeaders = {
@@ -134,14 +136,17 @@ export function createHttpGateway(options: GatewayOptions): Server {
   const routes = compileRoutes(options.services);
   const authorizerOwner = options.services.find((s) => s.authorizer);
   const authorizerCache = new Map<string, { result: APIGatewayAuthorizerResult; until: number }>();
-  const defaultLimiter = new RateLimiter(options.rateLimit, options.burstLimit);
+  const now = options.now ?? Date.now;
+  const defaultLimiter = new RateLimiter(options.rateLimit, options.burstLimit, now);
   const routeLimiters = new Map<string, RateLimiter>();
-  const keys = new Map(options.apiKeys.map((k) => [k.value, { key: k, limiter: new RateLimiter(k.rateLimit, k.burstLimit) }]));
+  const keys = new Map(
+    options.apiKeys.map((k) => [k.value, { key: k, limiter: new RateLimiter(k.rateLimit, k.burstLimit, now) }]),
+  );
   for (const r of routes)
     if (r.route.throttle)
       routeLimiters.set(
         `${r.route.method} ${r.route.path}`,
-        new RateLimiter(r.route.throttle.rateLimit, r.route.throttle.burstLimit),
+        new RateLimiter(r.route.throttle.rateLimit, r.route.throttle.burstLimit, now),
       );
 
   async function authorize(token: string, methodArn: string): Promise<APIGatewayAuthorizerResult | 'unauthorized'> {
