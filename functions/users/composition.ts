@@ -3,7 +3,7 @@ import { type AccessTokens, accessTokens } from '../../shared/auth/tokens.ts';
 import { cachedOnce } from '../../shared/cache.ts';
 import { serviceConfig } from '../../shared/config.ts';
 import { type Pool, poolFor } from '../../shared/db/postgres.ts';
-import { relayOutbox } from '../../shared/events/outbox.ts';
+import { purgeOutbox, relayOutbox } from '../../shared/events/outbox.ts';
 import { EventBridgePublisher, type EventPublisher } from '../../shared/events/publisher.ts';
 import '../../shared/events/users.ts';
 import { logger } from '../../shared/observability.ts';
@@ -30,6 +30,10 @@ const UsersConfig = z.object({
     .int()
     .positive()
     .default(15 * 60),
+  /** Days a session is kept after its last refresh token expired (for audit), then deleted. */
+  EXPIRED_SESSION_RETENTION_DAYS: z.coerce.number().int().positive().default(7),
+  /** Days published events and consumer dedupe records are kept: longer than SQS keeps a message (14 days). */
+  EVENT_RETENTION_DAYS: z.coerce.number().int().min(15).default(15),
 });
 
 export function sessionPolicy(): SessionPolicy {
@@ -43,6 +47,7 @@ export function sessionPolicy(): SessionPolicy {
     refreshTokenTtlSeconds: cfg.REFRESH_TOKEN_TTL_SECONDS,
     perAccount: rule(cfg.LOGIN_MAX_FAILURES_PER_ACCOUNT),
     perClient: rule(cfg.LOGIN_MAX_FAILURES_PER_CLIENT),
+    retention: { expiredSessionsDays: cfg.EXPIRED_SESSION_RETENTION_DAYS, eventsDays: cfg.EVENT_RETENTION_DAYS },
   };
 }
 
@@ -71,6 +76,7 @@ export function buildUsersApp(
     users: new PgUserStore(pool, relayAfterCommit(pool, publisher)),
     sessions: new PgSessionStore(pool),
     throttle: new PgLoginThrottle(pool),
+    outbox: { purgeBefore: (before) => purgeOutbox(pool, before) },
     tokens,
     policy,
     now: () => new Date(),

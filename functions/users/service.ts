@@ -57,6 +57,9 @@ export default defineService({
       summary: 'Public keys that verify access tokens',
     },
   ],
-  schedules: [{ name: 'outbox-relay', everyMinutes: 1, handler: 'handlers/relay-outbox' }],
+  schedules: [
+    { name: 'outbox-relay', everyMinutes: 1, handler: 'handlers/relay-outbox' },
+    { name: 'housekeeping', everyMinutes: 60, handler: 'handlers/housekeeping' },
+  ],
   publishes: ['user.registered', 'user.updated'],
 });

@@ -9,6 +9,7 @@ import { type EventPublisher, PublishFailed } from '../../shared/events/publishe
 import type { Principal } from '../../shared/http/handler.ts';
 import { buildUsersApp, type UsersApp } from './composition.ts';
 import { ensureAdmin, getUser, registerCustomer, updateUser } from './domain/accounts.ts';
+import { purgeExpired } from './domain/housekeeping.ts';
 import { currentScryptParams, hashPassword, needsRehash } from './domain/passwords.ts';
 import type { SessionPolicy } from './domain/ports.ts';
 import { hashRefreshToken, login, logout, refreshSession } from './domain/sessions.ts';
@@ -43,6 +44,7 @@ const policy: SessionPolicy = {
   refreshTokenTtlSeconds: 3600,
   perAccount: { maxFailures: 3, windowSeconds: 600, lockoutSeconds: 120 },
   perClient: { maxFailures: 6, windowSeconds: 600, lockoutSeconds: 120 },
+  retention: { expiredSessionsDays: 7, eventsDays: 15 },
 };
 const ctx = { correlationId: 'test-correlation' };
 const password = 'Correct-Horse-42';
@@ -321,5 +323,99 @@ describe('profiles', () => {
     const current = await getUser(app, ada, ada.userId);
     await updateUser(app, ada, ada.userId, { name: current.name }, ctx);
     expect(await outboxFor(ada.userId)).toHaveLength(before);
+  });
+});
+
+describe('housekeeping', () => {
+  const familyOf = async (refreshToken: string) =>
+    (
+      await pool.query<{ family_id: string }>('SELECT family_id FROM refresh_tokens WHERE token_hash = $1', [
+        hashRefreshToken(refreshToken),
+      ])
+    ).rows[0]!.family_id;
+  const tokensIn = async (familyId: string) =>
+    Number((await pool.query('SELECT count(*) FROM refresh_tokens WHERE family_id = $1', [familyId])).rows[0].count);
+  const exists = async (sql: string, params: unknown[]) => (await pool.query(sql, params)).rowCount === 1;
+
+  it('deletes sessions dead past the retention, stale login counters and old published events, and keeps the rest', async () => {
+    const email = uniqueEmail();
+    await registerCustomer(app, { email, password, name: 'Kept' }, ctx);
+    const signIn = () => login(app, { email, password, clientIp: uniqueIp() });
+    // dead: every token expired 8 days ago (retention 7); recent: expired 2 days ago; live: a retired token long
+    // expired, its successor current, so a replay of the retired one must still be caught after the purge.
+    const dead = await familyOf((await signIn()).refreshToken);
+    const recent = await familyOf((await signIn()).refreshToken);
+    const retired = (await signIn()).refreshToken;
+    const current = await refreshSession(app, retired);
+    const live = await familyOf(retired);
+    await pool.query("UPDATE refresh_tokens SET expires_at = now() - interval '8 days' WHERE family_id = $1", [dead]);
+    await pool.query("UPDATE refresh_tokens SET expires_at = now() - interval '2 days' WHERE family_id = $1", [recent]);
+    await pool.query("UPDATE refresh_tokens SET expires_at = now() - interval '30 days' WHERE token_hash = $1", [
+      hashRefreshToken(retired),
+    ]);
+
+    const key = (name: string) => `account:${name}-${randomBytes(4).toString('hex')}@example.test`;
+    const throttle = {
+      stale: key('stale'),
+      lockOver: key('lock-over'),
+      stillLocked: key('still-locked'),
+      counting: key('counting'),
+    };
+    await pool.query(
+      `INSERT INTO login_throttle (key, failures, window_started_at, locked_until) VALUES
+         ($1, 2, now() - interval '1 hour', NULL),
+         ($2, 0, now() - interval '1 hour', now() - interval '1 minute'),
+         ($3, 0, now() - interval '1 hour', now() + interval '1 minute'),
+         ($4, 2, now() - interval '1 minute', NULL)`,
+      [throttle.stale, throttle.lockOver, throttle.stillLocked, throttle.counting],
+    );
+
+    const eventId = (name: string) => `evt_housekeeping_${name}_${randomBytes(4).toString('hex')}`;
+    const events = { oldPublished: eventId('old'), oldPending: eventId('pending'), newPublished: eventId('new') };
+    await pool.query(
+      `INSERT INTO outbox (event_id, event_type, source, envelope, created_at, published_at) VALUES
+         ($1, 'user.updated', 'shop.users', '{}', now() - interval '20 days', now() - interval '16 days'),
+         ($2, 'user.updated', 'shop.users', '{}', now() - interval '20 days', NULL),
+         ($3, 'user.updated', 'shop.users', '{}', now() - interval '20 days', now() - interval '1 day')`,
+      [events.oldPublished, events.oldPending, events.newPublished],
+    );
+    await pool.query(
+      `INSERT INTO processed_events (event_id, consumer, processed_at) VALUES
+         ($1, 'housekeeping-test', now() - interval '16 days'), ($2, 'housekeeping-test', now() - interval '1 day')`,
+      [events.oldPublished, events.newPublished],
+    );
+
+    try {
+      const purged = await purgeExpired(app);
+      expect(purged.refreshTokens).toBeGreaterThanOrEqual(1);
+      expect(await tokensIn(dead)).toBe(0);
+      expect(await tokensIn(recent)).toBe(1);
+      expect(await tokensIn(live)).toBe(2);
+
+      const throttleRow = (k: string) => exists('SELECT 1 FROM login_throttle WHERE key = $1', [k]);
+      expect(await throttleRow(throttle.stale)).toBe(false);
+      expect(await throttleRow(throttle.lockOver)).toBe(false);
+      expect(await throttleRow(throttle.stillLocked)).toBe(true);
+      expect(await throttleRow(throttle.counting)).toBe(true);
+
+      const outboxRow = (id: string) => exists('SELECT 1 FROM outbox WHERE event_id = $1', [id]);
+      expect(await outboxRow(events.oldPublished)).toBe(false);
+      expect(await outboxRow(events.oldPending)).toBe(true);
+      expect(await outboxRow(events.newPublished)).toBe(true);
+      const processedRow = (id: string) => exists('SELECT 1 FROM processed_events WHERE event_id = $1', [id]);
+      expect(await processedRow(events.oldPublished)).toBe(false);
+      expect(await processedRow(events.newPublished)).toBe(true);
+
+      // Nothing else was eligible a moment later: the purge is idempotent.
+      expect(await purgeExpired(app)).toEqual({ refreshTokens: 0, throttleCounters: 0, outboxRows: 0, processedEvents: 0 });
+
+      // The live family kept its retired token, so its replay still revokes the family.
+      await expect(refreshSession(app, retired)).rejects.toThrow(/already used/);
+      await expect(refreshSession(app, current.refreshToken)).rejects.toBeInstanceOf(Unauthorized);
+    } finally {
+      await pool.query('DELETE FROM outbox WHERE event_id = ANY($1)', [Object.values(events)]);
+      await pool.query("DELETE FROM processed_events WHERE consumer = 'housekeeping-test'");
+      await pool.query('DELETE FROM login_throttle WHERE key = ANY($1)', [Object.values(throttle)]);
+    }
   });
 });

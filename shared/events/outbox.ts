@@ -80,3 +80,14 @@ export async function markProcessed(tx: Queryable, eventId: string, consumer: st
   ]);
   return result.rowCount === 1;
 }
+
+/**
+ * Retention: deletes outbox rows published before `before` and consumer dedupe records older than it. Unpublished rows
+ * are never deleted, however old. Keep `before` further back than any redelivery (SQS keeps messages up to 14 days),
+ * or a late duplicate would no longer be recognised.
+ */
+export async function purgeOutbox(db: Queryable, before: Date): Promise<{ outbox: number; processed: number }> {
+  const outbox = await db.query('DELETE FROM outbox WHERE published_at < $1', [before]);
+  const processed = await db.query('DELETE FROM processed_events WHERE processed_at < $1', [before]);
+  return { outbox: outbox.rowCount ?? 0, processed: processed.rowCount ?? 0 };
+}

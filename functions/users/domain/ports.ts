@@ -48,6 +48,11 @@ export interface SessionStore {
   /** Revokes every token of the family the given token belongs to; false when the token is unknown. */
   revokeFamilyOf(tokenHash: string): Promise<boolean>;
   revokeFamily(familyId: string): Promise<void>;
+  /**
+   * Deletes whole families whose newest token expired before `before` (a live family keeps its retired tokens, so a
+   * replay is still caught); returns the tokens deleted.
+   */
+  purgeFamiliesExpiredBefore(before: Date): Promise<number>;
 }
 
 export interface ThrottleRule {
@@ -62,6 +67,13 @@ export interface LoginThrottle {
   /** Counts a failure; the key locks for `lockoutSeconds` when it reaches `maxFailures` within the window. */
   recordFailure(key: string, rule: ThrottleRule): Promise<void>;
   clear(key: string): Promise<void>;
+  /** Deletes counters that can no longer lock anyone: window started before `windowStartedBefore`, no lock after `now`. */
+  purgeStale(windowStartedBefore: Date, now: Date): Promise<number>;
+}
+
+/** Retention of the service's outbox (published rows) and consumer dedupe records. */
+export interface OutboxRetention {
+  purgeBefore(before: Date): Promise<{ outbox: number; processed: number }>;
 }
 
 export interface TokenIssuer {
@@ -72,12 +84,15 @@ export interface SessionPolicy {
   refreshTokenTtlSeconds: number;
   perAccount: ThrottleRule;
   perClient: ThrottleRule;
+  /** How long expired sessions and published events are kept before housekeeping deletes them. */
+  retention: { expiredSessionsDays: number; eventsDays: number };
 }
 
 export interface UsersDeps {
   users: UserStore;
   sessions: SessionStore;
   throttle: LoginThrottle;
+  outbox: OutboxRetention;
   tokens: TokenIssuer;
   policy: SessionPolicy;
   now(): Date;

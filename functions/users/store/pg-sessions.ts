@@ -56,6 +56,17 @@ export class PgSessionStore implements SessionStore {
   async revokeFamily(familyId: string): Promise<void> {
     await this.pool.query('UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL', [familyId]);
   }
+
+  async purgeFamiliesExpiredBefore(before: Date): Promise<number> {
+    // No race with a refresh: rotation refuses an expired token, so a family with no live token never gains one.
+    const result = await this.pool.query(
+      `DELETE FROM refresh_tokens r
+       WHERE r.family_id IN (SELECT family_id FROM refresh_tokens WHERE expires_at < $1)
+         AND NOT EXISTS (SELECT 1 FROM refresh_tokens live WHERE live.family_id = r.family_id AND live.expires_at >= $1)`,
+      [before],
+    );
+    return result.rowCount ?? 0;
+  }
 }
 
 /** Failure counters in one row per key; the counting and locking happen in one statement, so concurrent failures all count. */
@@ -88,5 +99,13 @@ export class PgLoginThrottle implements LoginThrottle {
 
   async clear(key: string): Promise<void> {
     await this.pool.query('DELETE FROM login_throttle WHERE key = $1 AND (locked_until IS NULL OR locked_until <= now())', [key]);
+  }
+
+  async purgeStale(windowStartedBefore: Date, now: Date): Promise<number> {
+    const result = await this.pool.query(
+      'DELETE FROM login_throttle WHERE window_started_at < $1 AND (locked_until IS NULL OR locked_until <= $2)',
+      [windowStartedBefore, now],
+    );
+    return result.rowCount ?? 0;
   }
 }
