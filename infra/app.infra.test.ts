@@ -2,8 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Schedule } from 'aws-cdk-lib/aws-events';
 import { describe, expect, it } from 'vitest';
 import { allTables, services } from '../functions/catalog.ts';
 import { functionId } from '../shared/service.ts';
@@ -128,12 +129,23 @@ describe('the synthesized template follows the service catalog', () => {
       api.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'] });
   });
 
-  it('schedules every scheduled function', () => {
-    const schedules = services.flatMap((s) => s.schedules ?? []);
-    for (const s of schedules)
-      api.hasResourceProperties('AWS::Events::Rule', {
-        ScheduleExpression: `rate(${s.everyMinutes} minute${s.everyMinutes === 1 ? '' : 's'})`,
-      });
+  it('schedules every scheduled function at its catalog rate', () => {
+    const functions = api.findResources('AWS::Lambda::Function');
+    const rules = Object.values(api.findResources('AWS::Events::Rule')).filter((r) => r.Properties.ScheduleExpression);
+    for (const service of services)
+      for (const s of service.schedules ?? []) {
+        const [fnId] =
+          Object.entries(functions).find(
+            ([, f]) =>
+              String(f.Properties.Description).endsWith(`(${s.name})`) &&
+              String(f.Properties.Description).startsWith(`${service.name}:`),
+          ) ?? [];
+        expect(fnId, `${service.name}.${s.name}`).toBeDefined();
+        const rule = rules.find((r) => JSON.stringify(r.Properties.Targets).includes(`"${fnId}"`));
+        expect(rule?.Properties.ScheduleExpression, `${service.name}.${s.name}`).toBe(
+          Schedule.rate(Duration.minutes(s.everyMinutes)).expressionString,
+        );
+      }
   });
 
   it('has a function for every saga task, for the state machine to call', () => {
