@@ -43,6 +43,13 @@ export default defineService({
     },
     {
       method: 'POST',
+      path: '/users/{id}/password',
+      handler: 'handlers/change-password',
+      access: 'user',
+      summary: 'Change your own password (the current one required); signs out every session',
+    },
+    {
+      method: 'POST',
       path: '/validate-token',
       handler: 'handlers/validate-token',
       access: 'public',
@@ -61,5 +68,5 @@ export default defineService({
     { name: 'outbox-relay', everyMinutes: 1, handler: 'handlers/relay-outbox' },
     { name: 'housekeeping', everyMinutes: 60, handler: 'handlers/housekeeping' },
   ],
-  publishes: ['user.registered', 'user.updated'],
+  publishes: ['user.registered', 'user.updated', 'user.password_changed'],
 });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AccessTokens, accessTokens } from '../../shared/auth/tokens.ts';
 import { type Pool, poolFor } from '../../shared/db/postgres.ts';
-import { Conflict, NotFound, TooManyRequests, Unauthorized, ValidationFailed } from '../../shared/errors.ts';
+import { Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, ValidationFailed } from '../../shared/errors.ts';
 import type { EventEnvelope } from '../../shared/events/envelope.ts';
 import { relayOutbox } from '../../shared/events/outbox.ts';
 import { type EventPublisher, PublishFailed } from '../../shared/events/publisher.ts';
@@ -12,7 +12,7 @@ import { ensureAdmin, getUser, registerCustomer, updateUser } from './domain/acc
 import { purgeExpired } from './domain/housekeeping.ts';
 import { currentScryptParams, hashPassword, needsRehash } from './domain/passwords.ts';
 import type { SessionPolicy } from './domain/ports.ts';
-import { hashRefreshToken, login, logout, refreshSession } from './domain/sessions.ts';
+import { changePassword, hashRefreshToken, login, logout, refreshSession } from './domain/sessions.ts';
 
 // verifyPassword, wrapped so a test can see which stored hashes a sign-in derived against; it still does the work.
 const verifyCalls = vi.hoisted(() => vi.fn<(password: string, stored: string) => void>());
@@ -323,6 +323,74 @@ describe('profiles', () => {
     const current = await getUser(app, ada, ada.userId);
     await updateUser(app, ada, ada.userId, { name: current.name }, ctx);
     expect(await outboxFor(ada.userId)).toHaveLength(before);
+  });
+});
+
+describe('password change', () => {
+  const newPassword = 'Brand-New-Secret-7';
+  async function holder() {
+    const email = uniqueEmail();
+    const user = await registerCustomer(app, { email, password, name: 'Pat' }, ctx);
+    const principal: Principal = { userId: user.id, role: 'customer' };
+    return { email, user, principal };
+  }
+  const change = (principal: Principal, id: string, currentPassword: string, next = newPassword, clientIp = uniqueIp()) =>
+    changePassword(app, principal, id, { currentPassword, newPassword: next, clientIp }, ctx);
+
+  it('replaces the hash, signs out every session and writes user.password_changed in one go', async () => {
+    const { email, user, principal } = await holder();
+    const phone = await login(app, { email, password, clientIp: uniqueIp() });
+    const laptop = await login(app, { email, password, clientIp: uniqueIp() });
+    await change(principal, user.id, password);
+    for (const session of [phone, laptop])
+      await expect(refreshSession(app, session.refreshToken)).rejects.toBeInstanceOf(Unauthorized);
+    await expect(login(app, { email, password, clientIp: uniqueIp() })).rejects.toBeInstanceOf(Unauthorized);
+    await expect(login(app, { email, password: newPassword, clientIp: uniqueIp() })).resolves.toMatchObject({
+      user: { id: user.id },
+    });
+    const events = (await outboxFor(user.id)).filter((e) => e.event_type === 'user.password_changed');
+    expect(events).toHaveLength(1);
+    expect(events[0]!.envelope.data).toMatchObject({ userId: user.id, email, name: 'Pat' });
+    expect(JSON.stringify(events[0]!.envelope)).not.toContain(newPassword);
+  });
+
+  it('refuses a wrong current password with 403, counts it towards the lockout, and changes nothing', async () => {
+    const { email, user, principal } = await holder();
+    const clientIp = uniqueIp();
+    for (let i = 0; i < policy.perAccount.maxFailures; i++)
+      await expect(change(principal, user.id, 'Not-My-Password-1', newPassword, clientIp)).rejects.toBeInstanceOf(Forbidden);
+    // Locked now: even the right current password waits, and sign-in for the account is locked too.
+    await expect(change(principal, user.id, password)).rejects.toBeInstanceOf(TooManyRequests);
+    await expect(login(app, { email, password, clientIp: uniqueIp() })).rejects.toBeInstanceOf(TooManyRequests);
+    expect((await outboxFor(user.id)).map((e) => e.event_type)).toEqual(['user.registered']);
+  });
+
+  it('applies the password policy to the new password and refuses the same one again', async () => {
+    const { user, principal } = await holder();
+    const weak = await change(principal, user.id, password, 'short').catch((e: ValidationFailed) => e);
+    expect(weak).toBeInstanceOf(ValidationFailed);
+    expect(JSON.stringify((weak as ValidationFailed).details)).toContain('newPassword');
+    await expect(change(principal, user.id, password, password)).rejects.toBeInstanceOf(ValidationFailed);
+  });
+
+  it("is the holder's alone: another customer gets 404, an admin 403", async () => {
+    const { user } = await holder();
+    const other: Principal = { userId: 'usr_someoneelse000000000000000', role: 'customer' };
+    await expect(change(other, user.id, password)).rejects.toBeInstanceOf(NotFound);
+    await expect(change({ userId: 'usr_admin', role: 'admin' }, user.id, password)).rejects.toBeInstanceOf(Forbidden);
+  });
+
+  it('lets only one of two concurrent changes win', async () => {
+    const { user, principal } = await holder();
+    const results = await Promise.allSettled([
+      change(principal, user.id, password, 'First-Choice-Pass-1'),
+      change(principal, user.id, password, 'Second-Choice-Pass-2'),
+    ]);
+    const rejected = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]).toBeInstanceOf(Conflict);
+    expect((await outboxFor(user.id)).filter((e) => e.event_type === 'user.password_changed')).toHaveLength(1);
   });
 });
 

@@ -22,4 +22,12 @@ export const UserUpdated = Contact.extend({
 });
 export type UserUpdated = z.infer<typeof UserUpdated>;
 
-registerEvents('users', { 'user.registered': UserRegistered, 'user.updated': UserUpdated });
+/** So the holder can be told (and can react) when their password changes; every session was signed out with it. */
+export const UserPasswordChanged = Contact.extend({ changedAt: z.string().datetime() });
+export type UserPasswordChanged = z.infer<typeof UserPasswordChanged>;
+
+registerEvents('users', {
+  'user.registered': UserRegistered,
+  'user.updated': UserUpdated,
+  'user.password_changed': UserPasswordChanged,
+});

@@ -1,29 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { resetConfig } from '../../shared/config.ts';
-import { adminToken, api, registerCustomer } from '../support/api.ts';
+import { adminToken, api, eventsOnBus, registerCustomer } from '../support/api.ts';
 
 const call = api();
 let admin: string;
-
-interface BusEvent {
-  'detail-type': string;
-  detail: { id: string; data: Record<string, unknown> };
-}
-
-async function eventsMatching(
-  type: string,
-  match: (data: Record<string, unknown>) => boolean,
-  timeoutMs = 10_000,
-): Promise<BusEvent[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await call<{ events: BusEvent[] }>('GET', '/_local/events');
-    const found = res.body.events.filter((e) => e['detail-type'] === type && match(e.detail.data));
-    if (found.length || Date.now() > deadline) return found;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 beforeAll(async () => {
   admin = await adminToken(call);
@@ -76,7 +57,7 @@ describe('products through the offline gateway', () => {
 
     const mine = (d: Record<string, unknown>) => d.productId === id;
     for (const type of ['product.created', 'product.updated', 'product.deleted', 'product.stock.low', 'product.stock.depleted']) {
-      expect((await eventsMatching(type, mine)).length, type).toBeGreaterThanOrEqual(1);
+      expect((await eventsOnBus(call, type, mine)).length, type).toBeGreaterThanOrEqual(1);
     }
   });
 
@@ -96,7 +77,7 @@ describe('products through the offline gateway', () => {
     expect((await call('GET', `/products/${productId}/inventory`)).body).toMatchObject({ available: 8, reserved: 2 });
     await release({ orderId });
     const forOrder = (d: Record<string, unknown>) => d.orderId === orderId;
-    expect(await eventsMatching('product.stock.reserved', forOrder)).toHaveLength(1);
-    expect(await eventsMatching('product.stock.released', forOrder)).toHaveLength(1);
+    expect(await eventsOnBus(call, 'product.stock.reserved', forOrder)).toHaveLength(1);
+    expect(await eventsOnBus(call, 'product.stock.released', forOrder)).toHaveLength(1);
   });
 });

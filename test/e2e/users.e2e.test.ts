@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { services } from '../../functions/catalog.ts';
 import { FileKeyStore, generateSigningKey, toSigningKeys } from '../../shared/auth/keys.ts';
 import { AccessTokens } from '../../shared/auth/tokens.ts';
-import { adminToken, api, login, registerCustomer, type SignedIn } from '../support/api.ts';
+import { adminToken, api, eventsOnBus, login, registerCustomer, type SignedIn } from '../support/api.ts';
 
 const call = api();
 const issuer = 'https://shop.local/users';
@@ -144,6 +144,45 @@ describe('profiles', () => {
     ).toMatchObject({
       role: 'customer',
     });
+  });
+});
+
+describe('password change', () => {
+  it('changes your own password with the current one, signs out every session, and tells the bus', async () => {
+    const pat = await registerCustomer(call, { name: 'Pat' });
+    const path = `/users/${pat.user.id}/password`;
+    const wrong = await call('POST', path, {
+      token: pat.accessToken,
+      body: { currentPassword: 'Not-Mine-Either-9', newPassword: 'Brand-New-Secret-7' },
+    });
+    expect(wrong.status).toBe(403);
+    expect(wrong.body).toMatchObject({ error: { code: 'FORBIDDEN' } });
+    const weak = await call('POST', path, { token: pat.accessToken, body: { currentPassword: pat.password, newPassword: 'x' } });
+    expect(weak.status).toBe(400);
+    const extra = await call('POST', path, {
+      token: pat.accessToken,
+      body: { currentPassword: pat.password, newPassword: 'Brand-New-Secret-7', role: 'admin' },
+    });
+    expect(extra.status).toBe(400);
+    expect(
+      (await call('POST', path, { body: { currentPassword: pat.password, newPassword: 'Brand-New-Secret-7' } })).status,
+    ).toBe(401);
+    const bobs = await call('POST', path, {
+      token: bob.accessToken,
+      body: { currentPassword: pat.password, newPassword: 'Brand-New-Secret-7' },
+    });
+    expect(bobs.status).toBe(404);
+
+    const ok = await call('POST', path, {
+      token: pat.accessToken,
+      body: { currentPassword: pat.password, newPassword: 'Brand-New-Secret-7' },
+    });
+    expect(ok.status).toBe(204);
+    expect((await call('POST', '/token/refresh', { body: { refreshToken: pat.refreshToken } })).status).toBe(401);
+    expect((await call('POST', '/login', { body: { email: pat.email, password: pat.password } })).status).toBe(401);
+    await expect(login(call, pat.email, 'Brand-New-Secret-7')).resolves.toMatchObject({ user: { id: pat.user.id } });
+    const events = await eventsOnBus(call, 'user.password_changed', (data) => data.userId === pat.user.id);
+    expect(events).toHaveLength(1);
   });
 });
 

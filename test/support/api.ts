@@ -78,3 +78,24 @@ export async function adminToken(call: Call): Promise<string> {
   const password = process.env.ADMIN_PASSWORD ?? 'ChangeMe-Admin-2026!';
   return (await login(call, email, password)).accessToken;
 }
+
+export interface BusEvent {
+  'detail-type': string;
+  detail: { id: string; correlationId: string; data: Record<string, unknown> };
+}
+
+/** Events of one type on the offline bus (`/_local/events`) that match; polls until one shows up or the time is up. */
+export async function eventsOnBus(
+  call: Call,
+  type: string,
+  match: (data: Record<string, unknown>) => boolean,
+  timeoutMs = 10_000,
+): Promise<BusEvent[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await call<{ events: BusEvent[] }>('GET', '/_local/events');
+    const found = res.body.events.filter((e) => e['detail-type'] === type && match(e.detail.data));
+    if (found.length || Date.now() > deadline) return found;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -88,12 +88,12 @@ export function passwordProblems(password: string, email: string): string[] {
   return problems;
 }
 
-export function assertPasswordPolicy(password: string, email: string): void {
+export function assertPasswordPolicy(password: string, email: string, field = 'password'): void {
   const problems = passwordProblems(password, email);
   if (problems.length) {
     throw new ValidationFailed(
       'The password is too weak',
-      problems.map((message) => ({ path: 'password', message, in: 'body' })),
+      problems.map((message) => ({ path: field, message, in: 'body' })),
     );
   }
 }

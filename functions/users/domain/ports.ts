@@ -26,6 +26,17 @@ export interface UserStore {
   /** Writes `next` with its events if the row is still at `expectedUpdatedAt`; false when someone changed it first. */
   update(next: User, expectedUpdatedAt: string, events: EventEnvelope[]): Promise<boolean>;
   setPasswordHash(id: string, passwordHash: string): Promise<void>;
+  /**
+   * In one transaction: replaces the hash if it is still `expectedHash`, signs out every session of the user and
+   * enqueues the events; false when the password changed meanwhile.
+   */
+  replacePassword(
+    id: string,
+    passwordHash: string,
+    expectedHash: string,
+    updatedAt: string,
+    events: EventEnvelope[],
+  ): Promise<boolean>;
 }
 
 export interface RefreshTokenRecord {

@@ -1,10 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AccessToken, VerifiedAccessToken } from '../../../shared/auth/tokens.ts';
-import { TooManyRequests, Unauthorized } from '../../../shared/errors.ts';
+import { Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, ValidationFailed } from '../../../shared/errors.ts';
+import { createEvent } from '../../../shared/events/envelope.ts';
+import type { UserPasswordChanged } from '../../../shared/events/users.ts';
+import type { Principal } from '../../../shared/http/handler.ts';
 import { newId } from '../../../shared/ids.ts';
 import { normalizeEmail } from './accounts.ts';
-import { hashPassword, needsRehash, verifyPassword } from './passwords.ts';
-import { type PublicUser, toPublicUser, type User, type UsersDeps } from './ports.ts';
+import { assertPasswordPolicy, hashPassword, needsRehash, verifyPassword } from './passwords.ts';
+import { type PublicUser, type RequestContext, toPublicUser, type User, type UsersDeps } from './ports.ts';
 
 export interface Session {
   accessToken: string;
@@ -126,4 +129,50 @@ export async function introspect(
   } catch {
     return { valid: false };
   }
+}
+
+export interface PasswordChange {
+  currentPassword: string;
+  newPassword: string;
+  clientIp: string;
+}
+
+/**
+ * Only the holder changes a password, and only by proving the current one: a stolen access token alone cannot take the
+ * account over. Wrong guesses count towards the same lockout as sign-in. Every session is signed out in the same
+ * transaction (access tokens already issued live out their 15 minutes), and `user.password_changed` tells the holder.
+ */
+export async function changePassword(
+  deps: UsersDeps,
+  principal: Principal,
+  id: string,
+  change: PasswordChange,
+  ctx: RequestContext,
+): Promise<void> {
+  if (principal.userId !== id) {
+    if (principal.role === 'admin') throw new Forbidden('Only the account holder can change its password');
+    throw new NotFound(`No user ${id}`);
+  }
+  const user = await deps.users.findById(id);
+  if (!user) throw new NotFound(`No user ${id}`);
+  assertPasswordPolicy(change.newPassword, user.email, 'newPassword');
+  if (change.newPassword.normalize('NFKC') === change.currentPassword.normalize('NFKC'))
+    throw new ValidationFailed('The new password must differ from the current one', [
+      { path: 'newPassword', message: 'must differ from the current password', in: 'body' },
+    ]);
+  const keys = [accountKey(user.email), clientKey(change.clientIp)];
+  const wait = await deps.throttle.retryAfterSeconds(keys);
+  if (wait > 0) throw new TooManyRequests('Too many wrong passwords; try again later', wait);
+  if (!(await verifyPassword(change.currentPassword, user.passwordHash))) {
+    await deps.throttle.recordFailure(keys[0]!, deps.policy.perAccount);
+    await deps.throttle.recordFailure(keys[1]!, deps.policy.perClient);
+    throw new Forbidden('The current password is wrong', { field: 'currentPassword' });
+  }
+  const changedAt = deps.now().toISOString();
+  const data: UserPasswordChanged = { userId: id, email: user.email, name: user.name, phone: user.phone, changedAt };
+  const replaced = await deps.users.replacePassword(id, await hashPassword(change.newPassword), user.passwordHash, changedAt, [
+    createEvent('users', 'user.password_changed', data, ctx.correlationId),
+  ]);
+  if (!replaced) throw new Conflict('The password was changed by another request; sign in again');
+  await deps.throttle.clear(keys[0]!);
 }

@@ -92,4 +92,25 @@ export class PgUserStore implements UserStore {
   async setPasswordHash(id: string, passwordHash: string): Promise<void> {
     await this.pool.query('UPDATE users SET password_hash = $2 WHERE id = $1', [id, passwordHash]);
   }
+
+  async replacePassword(
+    id: string,
+    passwordHash: string,
+    expectedHash: string,
+    updatedAt: string,
+    events: EventEnvelope[],
+  ): Promise<boolean> {
+    return this.write(async (tx) => {
+      const result = await tx.query('UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1 AND password_hash = $4', [
+        id,
+        passwordHash,
+        updatedAt,
+        expectedHash,
+      ]);
+      if (result.rowCount !== 1) return false;
+      await tx.query('UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [id]);
+      await enqueueEvents(tx, events);
+      return true;
+    });
+  }
 }
