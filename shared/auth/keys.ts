@@ -1,17 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 
 /** The one signing algorithm: pinned on every verify, so a token cannot pick its own. */
 export const SIGNING_ALG = 'ES256';
 
-/** What a key store persists: the key pair as JWKs, identified by the public key's thumbprint. */
+/** A public key that signed before the last rotation: it keeps verifying until the tokens it signed have expired. */
+export interface RetiredKey {
+  publicJwk: JWK;
+  retiredAt: string;
+}
+
+/** What a key store persists: the key pair as JWKs, identified by the public key's thumbprint, and retired public keys. */
 export interface StoredSigningKey {
   kid: string;
   privateJwk: JWK;
   publicJwk: JWK;
   createdAt: string;
+  previous?: RetiredKey[];
 }
 
 export interface SigningKeys {
@@ -24,6 +31,8 @@ export interface SigningKeys {
 export interface KeyStore {
   /** The current signing key; the first caller ever creates it. */
   load(): Promise<StoredSigningKey>;
+  /** Replaces the stored key, atomically for readers (key rotation). */
+  save(next: StoredSigningKey): Promise<void>;
 }
 
 export async function generateSigningKey(now = new Date()): Promise<StoredSigningKey> {
@@ -38,14 +47,34 @@ export async function generateSigningKey(now = new Date()): Promise<StoredSignin
   };
 }
 
+/**
+ * Key rotation: a new signing key; the old public key stays in the JWKS, and so do keys retired within `keepSeconds`
+ * (longer than an access token lives plus how long a container may keep signing with a cached key). `keepSeconds: 0`
+ * after a compromise drops every older key at once, which signs everybody out.
+ */
+export async function rotateSigningKey(
+  current: StoredSigningKey,
+  keepSeconds: number,
+  now = new Date(),
+): Promise<StoredSigningKey> {
+  const next = await generateSigningKey(now);
+  if (keepSeconds <= 0) return next;
+  const cutoff = now.getTime() - keepSeconds * 1000;
+  const stillValid = (current.previous ?? []).filter((k) => Date.parse(k.retiredAt) >= cutoff);
+  return { ...next, previous: [{ publicJwk: current.publicJwk, retiredAt: now.toISOString() }, ...stillValid] };
+}
+
 export async function toSigningKeys(stored: StoredSigningKey): Promise<SigningKeys> {
   const privateKey = (await importJWK(stored.privateJwk, SIGNING_ALG)) as CryptoKey;
-  return { kid: stored.kid, privateKey, publicJwks: [stored.publicJwk] };
+  return { kid: stored.kid, privateKey, publicJwks: [stored.publicJwk, ...(stored.previous ?? []).map((k) => k.publicJwk)] };
 }
 
 function parseStored(text: string, where: string): StoredSigningKey {
   const value = JSON.parse(text) as Partial<StoredSigningKey>;
   if (!value.kid || !value.privateJwk?.d || !value.publicJwk?.x) throw new Error(`${where} holds no usable signing key`);
+  const previous = value.previous ?? [];
+  if (!Array.isArray(previous) || previous.some((k) => !k?.publicJwk?.kid || !k.publicJwk.x || 'd' in k.publicJwk))
+    throw new Error(`${where} has malformed retired keys`);
   return value as StoredSigningKey;
 }
 
@@ -84,6 +113,14 @@ export class FileKeyStore implements KeyStore {
       await rm(aside, { force: true });
     }
     return parseStored(await readFile(file, 'utf8'), file);
+  }
+
+  async save(next: StoredSigningKey): Promise<void> {
+    const file = join(this.dir, 'signing-key.json');
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const aside = `${file}.${randomUUID()}.tmp`;
+    await writeFile(aside, JSON.stringify(next, null, 2), { mode: 0o600 });
+    await rename(aside, file);
   }
 }
 
@@ -132,5 +169,9 @@ export class SecretsManagerKeyStore implements KeyStore {
     const written = await client.getSecret(this.secretArn);
     if (!written) throw new Error(`${this.secretArn} is still empty after writing a key`);
     return parseStored(written, this.secretArn);
+  }
+
+  async save(next: StoredSigningKey): Promise<void> {
+    await (await this.client()).putSecret(this.secretArn, JSON.stringify(next));
   }
 }

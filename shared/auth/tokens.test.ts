@@ -1,10 +1,18 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CryptoKey, SignJWT } from 'jose';
+import { type CryptoKey, decodeProtectedHeader, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Unauthorized } from '../errors.ts';
-import { FileKeyStore, generateSigningKey, type SecretsClient, SecretsManagerKeyStore, toSigningKeys } from './keys.ts';
+import {
+  FileKeyStore,
+  generateSigningKey,
+  rotateSigningKey,
+  type SecretsClient,
+  SecretsManagerKeyStore,
+  type StoredSigningKey,
+  toSigningKeys,
+} from './keys.ts';
 import { AccessTokens, bearerToken } from './tokens.ts';
 
 const settings = { issuer: 'https://shop.test/users', audience: 'shop-api', ttlSeconds: 900 };
@@ -162,5 +170,104 @@ describe('key stores', () => {
     };
     const key = await new SecretsManagerKeyStore('arn:aws:secretsmanager:us-east-1:1:secret:jwt', async () => client).load();
     expect(JSON.parse(value!).kid).toBe(key.kid);
+  });
+});
+
+describe('signing key rotation', () => {
+  const kidOf = (token: string) => decodeProtectedHeader(token).kid;
+  const HOUR = 3600;
+
+  it('signs with the new key, keeps the old one verifying, and drops keys retired longer ago than kept', async () => {
+    const t0 = new Date('2026-11-24T10:00:00Z');
+    const first = await generateSigningKey(t0);
+    const beforeRotation = await new AccessTokens(await toSigningKeys(first), settings).issue(customer);
+    const second = await rotateSigningKey(first, HOUR, t0);
+    const rotated = new AccessTokens(await toSigningKeys(second), settings);
+    const afterRotation = await rotated.issue(customer);
+    expect(kidOf(afterRotation.token)).toBe(second.kid);
+    await expect(rotated.verify(beforeRotation.token)).resolves.toMatchObject(customer);
+    expect(rotated.publicJwks().map((k) => k.kid)).toEqual([second.kid, first.kid]);
+    expect(rotated.publicJwks().some((k) => 'd' in k)).toBe(false);
+
+    // Two hours later the first key (retired at t0, kept one hour) is gone; the second, retired now, stays.
+    const third = await rotateSigningKey(second, HOUR, new Date(t0.getTime() + 2 * HOUR * 1000));
+    const later = new AccessTokens(await toSigningKeys(third), settings);
+    expect(later.publicJwks().map((k) => k.kid)).toEqual([third.kid, second.kid]);
+    await expect(later.verify(beforeRotation.token)).rejects.toBeInstanceOf(Unauthorized);
+    await expect(later.verify(afterRotation.token)).resolves.toMatchObject(customer);
+
+    // After a leak: nothing older is kept, so every token signed before is refused.
+    const emergency = new AccessTokens(await toSigningKeys(await rotateSigningKey(third, 0)), settings);
+    expect(emergency.publicJwks()).toHaveLength(1);
+    await expect(emergency.verify(afterRotation.token)).rejects.toBeInstanceOf(Unauthorized);
+  });
+
+  it('running containers pick up a rotated key: the signer after its refresh interval, a verifier on the unknown kid', async () => {
+    let stored: StoredSigningKey = await generateSigningKey();
+    let loads = 0;
+    let now = 0;
+    const refresh = {
+      load: async () => {
+        loads++;
+        return toSigningKeys(stored);
+      },
+      everyMs: 300_000,
+      unknownKidEveryMs: 10_000,
+      clock: () => now,
+    };
+    const signer = new AccessTokens(await toSigningKeys(stored), settings, refresh);
+    const verifier = new AccessTokens(await toSigningKeys(stored), settings, refresh);
+    const oldKid = stored.kid;
+    stored = await rotateSigningKey(stored, HOUR);
+
+    now = 60_000;
+    expect(kidOf((await signer.issue(customer)).token)).toBe(oldKid);
+    expect(loads).toBe(0);
+    now = 300_000;
+    const fresh = await signer.issue(customer);
+    expect(kidOf(fresh.token)).toBe(stored.kid);
+    expect(loads).toBe(1);
+
+    // The verifier loaded at 0 and has never seen the new kid: it re-reads once and accepts the token.
+    await expect(verifier.verify(fresh.token)).resolves.toMatchObject(customer);
+    expect(loads).toBe(2);
+
+    // Made-up kids cannot hammer the store: one re-read per 10 s, however many arrive.
+    const strangerKey = (await toSigningKeys(await generateSigningKey())).privateKey;
+    now = 320_000;
+    for (let i = 0; i < 5; i++) {
+      const bogus = await forge({ role: 'customer' }, { alg: 'ES256', kid: `made-up-${i}` }, strangerKey);
+      await expect(verifier.verify(bogus)).rejects.toBeInstanceOf(Unauthorized);
+    }
+    expect(loads).toBe(3);
+  });
+
+  it('key stores save a rotated key and read it back with its retired keys; a retired private key is refused', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'shop-rotate-'));
+    try {
+      const store = new FileKeyStore(dir);
+      const next = await rotateSigningKey(await store.load(), HOUR);
+      await store.save(next);
+      expect(await store.load()).toEqual(next);
+      await writeFile(
+        join(dir, 'signing-key.json'),
+        JSON.stringify({ ...next, previous: [{ publicJwk: next.privateJwk, retiredAt: new Date().toISOString() }] }),
+      );
+      await expect(store.load()).rejects.toThrow(/malformed retired keys/);
+
+      let value: string | undefined;
+      const client: SecretsClient = {
+        getSecret: async () => value,
+        putSecret: async (_id, v) => {
+          value = v;
+        },
+      };
+      const secrets = new SecretsManagerKeyStore('arn:aws:secretsmanager:us-east-1:1:secret:jwt', async () => client);
+      const rotated = await rotateSigningKey(await secrets.load(), HOUR);
+      await secrets.save(rotated);
+      expect(await secrets.load()).toEqual(rotated);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { createLocalJWKSet, type JWK, jwtVerify, SignJWT } from 'jose';
+import { createLocalJWKSet, errors, type JWK, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import { cachedOnce } from '../cache.ts';
 import { serviceConfig } from '../config.ts';
@@ -14,6 +14,8 @@ export const AuthConfig = z.object({
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
   /** AWS: the secret holding the signing key. Empty offline, where the key lives under DATA_DIR. */
   JWT_KEY_SECRET_ARN: z.string().optional(),
+  /** How often a container re-reads the key store, so a rotated key is picked up without a redeploy. */
+  SIGNING_KEY_REFRESH_SECONDS: z.coerce.number().int().min(1).default(300),
   DATA_DIR: z.string().optional(),
 });
 export type AuthConfig = z.infer<typeof AuthConfig>;
@@ -38,18 +40,56 @@ export interface VerifiedAccessToken extends Principal {
 
 const RoleClaim = z.enum(['customer', 'admin']);
 
+/** Where a long-lived `AccessTokens` re-reads its keys after a rotation, and how often it may. */
+export interface KeyRefresh {
+  load(): Promise<SigningKeys>;
+  /** The signer re-reads this often, so it starts signing with a rotated key. */
+  everyMs: number;
+  /** A verifier that meets an unknown `kid` re-reads at most this often (made-up kids must not hammer the store). */
+  unknownKidEveryMs?: number;
+  clock?: () => number;
+}
+
 /** Signs and verifies access tokens: ES256 only, issuer and audience checked, exp/iat/sub/jti/role required. */
 export class AccessTokens {
-  private readonly jwks: ReturnType<typeof createLocalJWKSet>;
+  private jwks: ReturnType<typeof createLocalJWKSet>;
+  private loadedAt: number;
+  private reloading?: Promise<void>;
 
   constructor(
-    private readonly keys: SigningKeys,
+    private keys: SigningKeys,
     readonly settings: TokenSettings,
+    private readonly refresh?: KeyRefresh,
   ) {
     this.jwks = createLocalJWKSet({ keys: keys.publicJwks });
+    this.loadedAt = this.clock();
+  }
+
+  private clock(): number {
+    return this.refresh?.clock?.() ?? Date.now();
+  }
+
+  /** Re-reads the key store if the last read is older than `maxAgeMs`; one read at a time. */
+  private async reloadIfOlderThan(maxAgeMs: number): Promise<boolean> {
+    if (!this.refresh || this.clock() - this.loadedAt < maxAgeMs) return false;
+    this.reloading ??= this.refresh
+      .load()
+      .then((keys) => {
+        this.keys = keys;
+        this.jwks = createLocalJWKSet({ keys: keys.publicJwks });
+      })
+      // A store that cannot be read keeps the keys we have; the next interval tries again.
+      .catch(() => {})
+      .finally(() => {
+        this.loadedAt = this.clock();
+        this.reloading = undefined;
+      });
+    await this.reloading;
+    return true;
   }
 
   async issue(principal: Principal, now = Date.now()): Promise<AccessToken> {
+    if (this.refresh) await this.reloadIfOlderThan(this.refresh.everyMs);
     const jti = randomUUID();
     const iat = Math.floor(now / 1000);
     const exp = iat + this.settings.ttlSeconds;
@@ -65,25 +105,43 @@ export class AccessTokens {
     return { token, jti, expiresAt: new Date(exp * 1000), expiresIn: this.settings.ttlSeconds };
   }
 
-  /** Any failure (signature, algorithm, expiry, issuer, audience, claims) is the same `Unauthorized`. */
+  /**
+   * Any failure (signature, algorithm, expiry, issuer, audience, claims) is the same `Unauthorized`. A `kid` this
+   * container does not know may be a key rotated in since it loaded: the store is re-read (at most every
+   * `unknownKidEveryMs`, 10 s by default) and the token tried once more.
+   */
   async verify(token: string, now = Date.now()): Promise<VerifiedAccessToken> {
     try {
-      const { payload } = await jwtVerify(token, this.jwks, {
-        algorithms: [SIGNING_ALG],
-        issuer: this.settings.issuer,
-        audience: this.settings.audience,
-        requiredClaims: ['exp', 'iat', 'sub', 'jti'],
-        clockTolerance: 5,
-        currentDate: new Date(now),
-      });
-      const role = RoleClaim.parse(payload.role);
-      return { userId: payload.sub!, role, jti: payload.jti!, expiresAt: new Date(payload.exp! * 1000) };
-    } catch {
+      return await this.verifyWithCurrentKeys(token, now);
+    } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey && (await this.reloadIfOlderThan(this.refresh?.unknownKidEveryMs ?? 10_000)))
+        return this.verifyWithCurrentKeys(token, now).catch(() => {
+          throw new Unauthorized('Invalid or expired token');
+        });
       throw new Unauthorized('Invalid or expired token');
     }
   }
 
+  private async verifyWithCurrentKeys(token: string, now: number): Promise<VerifiedAccessToken> {
+    const { payload } = await jwtVerify(token, this.jwks, {
+      algorithms: [SIGNING_ALG],
+      issuer: this.settings.issuer,
+      audience: this.settings.audience,
+      requiredClaims: ['exp', 'iat', 'sub', 'jti'],
+      clockTolerance: 5,
+      currentDate: new Date(now),
+    });
+    const role = RoleClaim.parse(payload.role);
+    return { userId: payload.sub!, role, jti: payload.jti!, expiresAt: new Date(payload.exp! * 1000) };
+  }
+
   publicJwks(): JWK[] {
+    return this.keys.publicJwks;
+  }
+
+  /** The JWKS as the key store has it now (re-read once per refresh interval), for the JWKS endpoint. */
+  async currentJwks(): Promise<JWK[]> {
+    if (this.refresh) await this.reloadIfOlderThan(this.refresh.everyMs);
     return this.keys.publicJwks;
   }
 }
@@ -97,8 +155,12 @@ export function keyStoreFor(cfg: AuthConfig): KeyStore {
 /** The container's token service: configuration read and the key loaded once, then reused by every invocation. */
 export const accessTokens = cachedOnce(async (): Promise<AccessTokens> => {
   const cfg = serviceConfig(AuthConfig);
-  const keys = await toSigningKeys(await keyStoreFor(cfg).load());
-  return new AccessTokens(keys, { issuer: cfg.JWT_ISSUER, audience: cfg.JWT_AUDIENCE, ttlSeconds: cfg.ACCESS_TOKEN_TTL_SECONDS });
+  const store = keyStoreFor(cfg);
+  return new AccessTokens(
+    await toSigningKeys(await store.load()),
+    { issuer: cfg.JWT_ISSUER, audience: cfg.JWT_AUDIENCE, ttlSeconds: cfg.ACCESS_TOKEN_TTL_SECONDS },
+    { load: async () => toSigningKeys(await store.load()), everyMs: cfg.SIGNING_KEY_REFRESH_SECONDS * 1000 },
+  );
 });
 
 /** `Bearer <token>` from an Authorization header value, or undefined. */

@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { SignJWT } from 'jose';
+import { promisify } from 'node:util';
+import { decodeProtectedHeader, SignJWT } from 'jose';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { services } from '../../functions/catalog.ts';
+import { repoRoot } from '../../infra/offline/engines/index.ts';
 import { FileKeyStore, generateSigningKey, toSigningKeys } from '../../shared/auth/keys.ts';
 import { AccessTokens } from '../../shared/auth/tokens.ts';
 import { adminToken, api, eventsOnBus, login, registerCustomer, type SignedIn } from '../support/api.ts';
@@ -268,5 +271,35 @@ describe('login throttling', () => {
     const right = await call('POST', '/login', { body: { email: victim.email, password: victim.password } });
     expect(right.status).toBe(429);
     expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
+
+describe('signing key rotation', () => {
+  it('rotates under load: tokens signed before keep working, new ones carry the new key, the JWKS lists both', async () => {
+    const pat = await registerCustomer(call, { name: 'Rotating Pat' });
+    const before = pat.accessToken;
+    const oldKid = decodeProtectedHeader(before).kid;
+    const rotation = await promisify(execFile)(
+      join(repoRoot, 'node_modules', '.bin', 'tsx'),
+      [join(repoRoot, 'scripts', 'rotate-signing-key.ts')],
+      { cwd: repoRoot, env: { ...process.env, DATA_DIR: inject('runtimeEnv').DATA_DIR! } },
+    );
+    const newKid = /-> (\S+)/.exec(rotation.stdout)?.[1];
+    expect(newKid).toBeDefined();
+    expect(newKid).not.toBe(oldKid);
+
+    expect((await call('GET', `/users/${pat.user.id}`, { token: before })).status).toBe(200);
+    // The runtime re-reads the key every 2 s here (5 min by default): sign in until a token carries the new kid.
+    let after = (await login(call, pat.email, pat.password)).accessToken;
+    for (let i = 0; i < 20 && decodeProtectedHeader(after).kid !== newKid; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      after = (await login(call, pat.email, pat.password)).accessToken;
+    }
+    expect(decodeProtectedHeader(after).kid).toBe(newKid);
+    expect((await call('GET', `/users/${pat.user.id}`, { token: after })).status).toBe(200);
+    expect((await call('GET', `/users/${pat.user.id}`, { token: before })).status).toBe(200);
+    const jwks = await call<{ keys: Array<{ kid: string; d?: string }> }>('GET', '/.well-known/jwks.json');
+    expect(jwks.body.keys.map((k) => k.kid)).toEqual([newKid, oldKid]);
+    expect(jwks.body.keys.some((k) => k.d)).toBe(false);
   });
 });

@@ -3,5 +3,5 @@ import { httpRoute } from '../../../shared/http/handler.ts';
 
 export const handler = httpRoute({ access: 'public' }, async () => {
   const tokens = await accessTokens();
-  return { body: { keys: tokens.publicJwks() }, headers: { 'Cache-Control': 'public, max-age=300' } };
+  return { body: { keys: await tokens.currentJwks() }, headers: { 'Cache-Control': 'public, max-age=300' } };
 });
