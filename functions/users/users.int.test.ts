@@ -228,7 +228,10 @@ describe('sign-in and sessions', () => {
 
   it('upgrades a hash made with older parameters on the next sign-in', async () => {
     const { email, user } = await customer();
-    await app.users.setPasswordHash(user.id, await hashPassword(password, { N: 2 ** 12, r: 8, p: 1 }));
+    const current = (await app.users.findById(user.id))!.passwordHash;
+    const old = await hashPassword(password, { N: 2 ** 12, r: 8, p: 1 });
+    expect(await app.users.setPasswordHash(user.id, old, 'not-the-current-hash')).toBe(false);
+    expect(await app.users.setPasswordHash(user.id, old, current)).toBe(true);
     await login(app, { email, password, clientIp: uniqueIp() });
     const { rows } = await pool.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [user.id]);
     expect(rows[0]!.password_hash.startsWith(`scrypt$${currentScryptParams.N}$`)).toBe(true);
@@ -262,6 +265,24 @@ describe('login throttling', () => {
       await expect(wrong(uniqueEmail(), ip)).rejects.toBeInstanceOf(Unauthorized);
     await expect(wrong(uniqueEmail(), ip)).rejects.toBeInstanceOf(TooManyRequests);
     await expect(wrong(uniqueEmail(), uniqueIp())).rejects.toBeInstanceOf(Unauthorized);
+  });
+
+  it('holds a burst of concurrent guesses to the limit: each attempt is counted before its password is checked', async () => {
+    const email = uniqueEmail();
+    await registerCustomer(app, { email, password, name: 'Targeted' }, ctx);
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => wrong(email, uniqueIp())));
+    const reasons = outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).constructor.name : 'signed in'));
+    expect(reasons.filter((r) => r === 'Unauthorized')).toHaveLength(policy.perAccount.maxFailures);
+    expect(reasons.filter((r) => r === 'TooManyRequests')).toHaveLength(20 - policy.perAccount.maxFailures);
+    await expect(login(app, { email, password, clientIp: uniqueIp() })).rejects.toBeInstanceOf(TooManyRequests);
+  });
+
+  it('does not charge a client for right passwords (an office behind one address signs in all day)', async () => {
+    const ip = uniqueIp();
+    const email = uniqueEmail();
+    await registerCustomer(app, { email, password, name: 'Office' }, ctx);
+    for (let i = 0; i < policy.perClient.maxFailures + 2; i++)
+      await expect(login(app, { email, password, clientIp: ip })).resolves.toMatchObject({ user: { email } });
   });
 
   it('a successful sign-in resets the account counter', async () => {
@@ -378,6 +399,23 @@ describe('password change', () => {
     const other: Principal = { userId: 'usr_someoneelse000000000000000', role: 'customer' };
     await expect(change(other, user.id, password)).rejects.toBeInstanceOf(NotFound);
     await expect(change({ userId: 'usr_admin', role: 'admin' }, user.id, password)).rejects.toBeInstanceOf(Forbidden);
+  });
+
+  it('signs out a sign-in that checked the old password while the change committed', async () => {
+    const { email, user, principal } = await holder();
+    // The change commits between this sign-in's password check and its session insert.
+    const racing: UsersApp = {
+      ...app,
+      sessions: Object.assign(Object.create(app.sessions), {
+        insert: async (record: Parameters<UsersApp['sessions']['insert']>[0], hash: string) => {
+          await change(principal, user.id, password);
+          return app.sessions.insert(record, hash);
+        },
+      }),
+    };
+    await expect(login(racing, { email, password, clientIp: uniqueIp() })).rejects.toBeInstanceOf(Unauthorized);
+    const { rows } = await pool.query('SELECT 1 FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL', [user.id]);
+    expect(rows).toEqual([]);
   });
 
   it('lets only one of two concurrent changes win', async () => {

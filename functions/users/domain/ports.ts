@@ -25,7 +25,8 @@ export interface UserStore {
   findByEmail(email: string): Promise<User | undefined>;
   /** Writes `next` with its events if the row is still at `expectedUpdatedAt`; false when someone changed it first. */
   update(next: User, expectedUpdatedAt: string, events: EventEnvelope[]): Promise<boolean>;
-  setPasswordHash(id: string, passwordHash: string): Promise<void>;
+  /** Replaces the hash (a rehash with today's parameters) if it is still `expectedHash`; false otherwise. */
+  setPasswordHash(id: string, passwordHash: string, expectedHash: string): Promise<boolean>;
   /**
    * In one transaction: replaces the hash if it is still `expectedHash`, signs out every session of the user and
    * enqueues the events; false when the password changed meanwhile.
@@ -53,7 +54,11 @@ export type RotateOutcome =
   | { outcome: 'expired' | 'unknown' };
 
 export interface SessionStore {
-  insert(record: RefreshTokenRecord): Promise<void>;
+  /**
+   * Stores the token if the user's password hash is still `passwordHash`; false when a password change committed since
+   * the password was checked (that change signed every session out, so this one must not slip in after it).
+   */
+  insert(record: RefreshTokenRecord, passwordHash: string): Promise<boolean>;
   /** Atomically retires the presented token and stores its successor in the same family. */
   rotate(presentedHash: string, successor: Omit<RefreshTokenRecord, 'familyId' | 'userId'>, now: Date): Promise<RotateOutcome>;
   /** Revokes every token of the family the given token belongs to; false when the token is unknown. */
@@ -73,11 +78,16 @@ export interface ThrottleRule {
 }
 
 export interface LoginThrottle {
-  /** Seconds until every given key is unlocked; 0 when none is locked. */
-  retryAfterSeconds(keys: string[]): Promise<number>;
-  /** Counts a failure; the key locks for `lockoutSeconds` when it reaches `maxFailures` within the window. */
-  recordFailure(key: string, rule: ThrottleRule): Promise<void>;
+  /**
+   * Counts an attempt before its password is checked, atomically, so concurrent guesses cannot all pass one check:
+   * 0 when it may go ahead; otherwise the seconds until the key unlocks. The attempt past `maxFailures` within the
+   * window locks the key for `lockoutSeconds`.
+   */
+  admit(key: string, rule: ThrottleRule): Promise<number>;
+  /** The attempt succeeded: the key's count starts over (an account after its holder signed in). */
   clear(key: string): Promise<void>;
+  /** The attempt succeeded: it does not count (a client whose sign-in was right). */
+  forgive(key: string): Promise<void>;
   /** Deletes counters that can no longer lock anyone: window started before `windowStartedBefore`, no lock after `now`. */
   purgeStale(windowStartedBefore: Date, now: Date): Promise<number>;
 }

@@ -37,6 +37,27 @@ const badCredentials = () => new Unauthorized('Email or password is wrong');
 export const accountKey = (email: string) => `account:${email}`;
 export const clientKey = (ip: string) => `client:${ip}`;
 
+/**
+ * Every password check is counted before it runs, per account and per client, so a burst of concurrent guesses is
+ * held to the limit. A right password gives its attempts back: the account starts over, the client is not charged.
+ */
+async function admitPasswordCheck(deps: UsersDeps, email: string, clientIp: string) {
+  const account = accountKey(email);
+  const client = clientKey(clientIp);
+  const waits = await Promise.all([
+    deps.throttle.admit(account, deps.policy.perAccount),
+    deps.throttle.admit(client, deps.policy.perClient),
+  ]);
+  const wait = Math.max(...waits);
+  if (wait > 0) throw new TooManyRequests('Too many failed password attempts; try again later', wait);
+  return {
+    succeeded: async () => {
+      await deps.throttle.clear(account);
+      await deps.throttle.forgive(client);
+    },
+  };
+}
+
 async function startSession(deps: UsersDeps, user: User, refreshToken: string, expiresAt: Date): Promise<Session> {
   const access: AccessToken = await deps.tokens.issue({ userId: user.id, role: user.role });
   return {
@@ -61,28 +82,25 @@ export interface LoginInput {
  */
 export async function login(deps: UsersDeps, input: LoginInput): Promise<Session> {
   const email = normalizeEmail(input.email);
-  const keys = [accountKey(email), clientKey(input.clientIp)];
-  const wait = await deps.throttle.retryAfterSeconds(keys);
-  if (wait > 0) throw new TooManyRequests('Too many failed sign-ins; try again later', wait);
+  const attempt = await admitPasswordCheck(deps, email, input.clientIp);
   const user = await deps.users.findByEmail(email);
   const valid = await verifyPassword(input.password, user?.passwordHash ?? (await timingDummy()));
-  if (!user || !valid) {
-    await deps.throttle.recordFailure(keys[0]!, deps.policy.perAccount);
-    await deps.throttle.recordFailure(keys[1]!, deps.policy.perClient);
-    throw badCredentials();
+  if (!user || !valid) throw badCredentials();
+  await attempt.succeeded();
+  let passwordHash = user.passwordHash;
+  if (needsRehash(passwordHash)) {
+    const rehashed = await hashPassword(input.password);
+    if (await deps.users.setPasswordHash(user.id, rehashed, passwordHash)) passwordHash = rehashed;
   }
-  // The client counter is not cleared: one valid account must not reset guessing against others.
-  await deps.throttle.clear(keys[0]!);
-  if (needsRehash(user.passwordHash)) await deps.users.setPasswordHash(user.id, await hashPassword(input.password));
   const refreshToken = newRefreshToken();
   const familyId = newId('rtf');
   const expiresAt = new Date(deps.now().getTime() + deps.policy.refreshTokenTtlSeconds * 1000);
-  await deps.sessions.insert({
-    tokenHash: hashRefreshToken(refreshToken),
-    familyId,
-    userId: user.id,
-    expiresAt: expiresAt.toISOString(),
-  });
+  const stored = await deps.sessions.insert(
+    { tokenHash: hashRefreshToken(refreshToken), familyId, userId: user.id, expiresAt: expiresAt.toISOString() },
+    passwordHash,
+  );
+  // The password changed while this sign-in checked the old one: the change signed everybody out, this one included.
+  if (!stored) throw badCredentials();
   return startSession(deps, user, refreshToken, expiresAt);
 }
 
@@ -160,19 +178,14 @@ export async function changePassword(
     throw new ValidationFailed('The new password must differ from the current one', [
       { path: 'newPassword', message: 'must differ from the current password', in: 'body' },
     ]);
-  const keys = [accountKey(user.email), clientKey(change.clientIp)];
-  const wait = await deps.throttle.retryAfterSeconds(keys);
-  if (wait > 0) throw new TooManyRequests('Too many wrong passwords; try again later', wait);
-  if (!(await verifyPassword(change.currentPassword, user.passwordHash))) {
-    await deps.throttle.recordFailure(keys[0]!, deps.policy.perAccount);
-    await deps.throttle.recordFailure(keys[1]!, deps.policy.perClient);
+  const attempt = await admitPasswordCheck(deps, user.email, change.clientIp);
+  if (!(await verifyPassword(change.currentPassword, user.passwordHash)))
     throw new Forbidden('The current password is wrong', { field: 'currentPassword' });
-  }
   const changedAt = deps.now().toISOString();
   const data: UserPasswordChanged = { userId: id, email: user.email, name: user.name, phone: user.phone, changedAt };
   const replaced = await deps.users.replacePassword(id, await hashPassword(change.newPassword), user.passwordHash, changedAt, [
     createEvent('users', 'user.password_changed', data, ctx.correlationId),
   ]);
   if (!replaced) throw new Conflict('The password was changed by another request; sign in again');
-  await deps.throttle.clear(keys[0]!);
+  await attempt.succeeded();
 }

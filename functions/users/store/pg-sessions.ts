@@ -4,13 +4,14 @@ import type { LoginThrottle, RefreshTokenRecord, RotateOutcome, SessionStore, Th
 export class PgSessionStore implements SessionStore {
   constructor(private readonly pool: Pool) {}
 
-  async insert(record: RefreshTokenRecord): Promise<void> {
-    await this.pool.query('INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at) VALUES ($1, $2, $3, $4)', [
-      record.tokenHash,
-      record.familyId,
-      record.userId,
-      record.expiresAt,
-    ]);
+  async insert(record: RefreshTokenRecord, passwordHash: string): Promise<boolean> {
+    // The users row is locked (FOR SHARE) until the insert commits, so a password change waits for it and revokes it.
+    const result = await this.pool.query(
+      `INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at)
+       SELECT $1, $2, u.id, $4 FROM (SELECT id FROM users WHERE id = $3 AND password_hash = $5 FOR SHARE) u`,
+      [record.tokenHash, record.familyId, record.userId, record.expiresAt, passwordHash],
+    );
+    return result.rowCount === 1;
   }
 
   async rotate(
@@ -69,36 +70,48 @@ export class PgSessionStore implements SessionStore {
   }
 }
 
-/** Failure counters in one row per key; the counting and locking happen in one statement, so concurrent failures all count. */
+/**
+ * Attempt counters in one row per key. Counting, the window and the lockout are decided in one upsert: Postgres
+ * serialises upserts of one key on its row, so each concurrent attempt sees the count the previous one left.
+ */
 export class PgLoginThrottle implements LoginThrottle {
   constructor(private readonly pool: Pool) {}
 
-  async retryAfterSeconds(keys: string[]): Promise<number> {
+  async admit(key: string, rule: ThrottleRule): Promise<number> {
+    // Old values on the right of every SET: `locked` = still locked; `fresh` = window over or lock expired.
     const { rows } = await this.pool.query<{ wait: number | null }>(
-      'SELECT ceil(max(extract(epoch FROM locked_until - now())))::int AS wait FROM login_throttle WHERE key = ANY($1) AND locked_until > now()',
-      [keys],
-    );
-    return rows[0]?.wait ?? 0;
-  }
-
-  async recordFailure(key: string, rule: ThrottleRule): Promise<void> {
-    await this.pool.query(
       `INSERT INTO login_throttle AS t (key, failures, window_started_at) VALUES ($1, 1, now())
        ON CONFLICT (key) DO UPDATE SET
-         failures = CASE WHEN t.window_started_at <= now() - make_interval(secs => $2) THEN 1 ELSE t.failures + 1 END,
-         window_started_at = CASE WHEN t.window_started_at <= now() - make_interval(secs => $2) THEN now() ELSE t.window_started_at END`,
-      [key, rule.windowSeconds],
+         failures = CASE
+           WHEN t.locked_until > now() THEN t.failures
+           WHEN t.locked_until IS NOT NULL OR t.window_started_at <= now() - make_interval(secs => $2) THEN 1
+           WHEN t.failures + 1 > $3 THEN 0
+           ELSE t.failures + 1 END,
+         window_started_at = CASE
+           WHEN t.locked_until > now() THEN t.window_started_at
+           WHEN t.locked_until IS NOT NULL OR t.window_started_at <= now() - make_interval(secs => $2) OR t.failures + 1 > $3
+             THEN now()
+           ELSE t.window_started_at END,
+         locked_until = CASE
+           WHEN t.locked_until > now() THEN t.locked_until
+           WHEN t.locked_until IS NULL AND t.window_started_at > now() - make_interval(secs => $2) AND t.failures + 1 > $3
+             THEN now() + make_interval(secs => $4)
+           ELSE NULL END
+       RETURNING ceil(extract(epoch FROM t.locked_until - now()))::int AS wait`,
+      [key, rule.windowSeconds, rule.maxFailures, rule.lockoutSeconds],
     );
-    // A key that reached the limit locks, and its count starts over for the time after the lockout.
-    await this.pool.query(
-      `UPDATE login_throttle SET locked_until = now() + make_interval(secs => $3), failures = 0, window_started_at = now()
-       WHERE key = $1 AND failures >= $2`,
-      [key, rule.maxFailures, rule.lockoutSeconds],
-    );
+    return Math.max(rows[0]?.wait ?? 0, 0);
   }
 
   async clear(key: string): Promise<void> {
     await this.pool.query('DELETE FROM login_throttle WHERE key = $1 AND (locked_until IS NULL OR locked_until <= now())', [key]);
+  }
+
+  async forgive(key: string): Promise<void> {
+    await this.pool.query(
+      'UPDATE login_throttle SET failures = greatest(failures - 1, 0) WHERE key = $1 AND locked_until IS NULL',
+      [key],
+    );
   }
 
   async purgeStale(windowStartedBefore: Date, now: Date): Promise<number> {

@@ -89,8 +89,13 @@ export class PgUserStore implements UserStore {
     });
   }
 
-  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
-    await this.pool.query('UPDATE users SET password_hash = $2 WHERE id = $1', [id, passwordHash]);
+  async setPasswordHash(id: string, passwordHash: string, expectedHash: string): Promise<boolean> {
+    const result = await this.pool.query('UPDATE users SET password_hash = $2 WHERE id = $1 AND password_hash = $3', [
+      id,
+      passwordHash,
+      expectedHash,
+    ]);
+    return result.rowCount === 1;
   }
 
   async replacePassword(
