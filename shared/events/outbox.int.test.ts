@@ -56,6 +56,26 @@ describe('transactional outbox (real PostgreSQL)', () => {
     ).rejects.toThrow(/Invalid testing.thing.happened/);
   });
 
+  it('sets aside a row that no longer passes its schema (e.g. after a schema change) and keeps the rest moving', async () => {
+    await pool.query('DELETE FROM outbox');
+    const events = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((n) =>
+      createEvent('testing', 'testing.thing.happened', { n }, 'c'),
+    );
+    await withTransaction(pool, (tx) => enqueueEvents(tx, events));
+    const broken = events[10]!;
+    // Written when it was valid; invalid under today's schema.
+    await pool.query("UPDATE outbox SET envelope = jsonb_set(envelope, '{data,n}', '\"eleven\"') WHERE event_id = $1", [
+      broken.id,
+    ]);
+    const bus = fakeBus();
+    expect(await relayOutbox(pool, bus.publisher)).toEqual({ published: 11, failed: 1 });
+    expect(await relayOutbox(pool, bus.publisher)).toEqual({ published: 0, failed: 1 });
+    expect(bus.sent.map((e) => e.data.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12]);
+    const { rows } = await pool.query('SELECT attempts, last_error FROM outbox WHERE published_at IS NULL');
+    expect(rows).toEqual([{ attempts: 2, last_error: expect.stringMatching(/Invalid testing.thing.happened/) }]);
+    await pool.query('DELETE FROM outbox');
+  });
+
   it('keeps failed entries pending and publishes them on a later run, in order, without re-sending the others', async () => {
     await withTransaction(pool, (tx) =>
       enqueueEvents(

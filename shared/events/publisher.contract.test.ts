@@ -71,10 +71,16 @@ describe('EventBridgePublisher against an EventBridge API peer (moto)', () => {
     expect(seen.sort()).toEqual(events.map((e) => e.id).sort());
   });
 
-  it('validates before sending: an event that breaks its schema never reaches the bus', async () => {
+  it('validates before sending: an event that breaks its schema never reaches the bus, and holds back no other', async () => {
     const bad = createEvent('contract', 'contract.order.placed', { orderId: 'x', total: 1.5 }, 'c');
-    await expect(new EventBridgePublisher().publish([bad])).rejects.toThrow(/Invalid contract.order.placed/);
-    expect(await receiveAll()).toEqual([]);
+    const good = createEvent('contract', 'contract.order.placed', { orderId: 'ord_ok', total: 3 }, 'c');
+    const error = await new EventBridgePublisher().publish([bad, good]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PublishFailed);
+    expect((error as PublishFailed).published).toEqual([good.id]);
+    expect((error as PublishFailed).failed).toEqual([
+      { id: bad.id, reason: expect.stringMatching(/Invalid contract.order.placed/) },
+    ]);
+    expect((await receiveAll()).map((m) => (m.detail as { id: string }).id)).toEqual([good.id]);
   });
 
   it('reports every event as failed when the bus does not exist, so an outbox keeps them', async () => {

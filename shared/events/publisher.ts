@@ -1,23 +1,11 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
 import { config } from '../config.ts';
-import { DependencyFailed } from '../errors.ts';
 import type { EventEnvelope } from './envelope.ts';
+import { type EventPublisher, PublishFailed } from './port.ts';
 import { validateEvent } from './registry.ts';
 
-/** The publisher port: domain code and the outbox relay depend on this, never on EventBridge. */
-export interface EventPublisher {
-  /** Publishes all events or throws; the ids of events that did go out are in the error's `published`. */
-  publish(events: EventEnvelope[]): Promise<void>;
-}
-
-export class PublishFailed extends DependencyFailed {
-  constructor(
-    readonly published: string[],
-    readonly failed: Array<{ id: string; reason: string }>,
-  ) {
-    super(`${failed.length} event(s) were not published`, { failed });
-  }
-}
+// Adapters and tests import the port from here too; domain code imports `./port.ts`, which loads no SDK.
+export { type EventPublisher, PublishFailed } from './port.ts';
 
 let client: EventBridgeClient | undefined;
 function eventBridge(): EventBridgeClient {
@@ -29,7 +17,11 @@ function eventBridge(): EventBridgeClient {
   return client;
 }
 
-/** EventBridge adapter: validates, sends in batches of 10 (the PutEvents limit), reports partial failures. */
+/**
+ * EventBridge adapter: validates, sends in batches of 10 (the PutEvents limit), reports partial failures. An event that
+ * fails its schema is reported as failed and never sent; the valid ones still go, so one bad outbox row cannot hold
+ * back (or keep re-sending) the rows around it.
+ */
 export class EventBridgePublisher implements EventPublisher {
   constructor(
     private readonly busName = config().EVENT_BUS_NAME,
@@ -40,8 +32,16 @@ export class EventBridgePublisher implements EventPublisher {
   async publish(events: EventEnvelope[]): Promise<void> {
     const published: string[] = [];
     const failed: Array<{ id: string; reason: string }> = [];
-    for (let i = 0; i < events.length; i += 10) {
-      const batch = events.slice(i, i + 10).map((e) => validateEvent(e));
+    const valid: EventEnvelope[] = [];
+    for (const event of events) {
+      try {
+        valid.push(validateEvent(event));
+      } catch (error) {
+        failed.push({ id: event.id, reason: (error as Error).message });
+      }
+    }
+    for (let i = 0; i < valid.length; i += 10) {
+      const batch = valid.slice(i, i + 10);
       let result: PutEventsCommandOutput;
       try {
         result = await this.send(

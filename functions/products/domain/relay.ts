@@ -1,4 +1,4 @@
-import { PublishFailed } from '../../../shared/events/publisher.ts';
+import { PublishFailed } from '../../../shared/events/port.ts';
 import type { EventPublisher, Outbox, PendingEvents } from './ports.ts';
 
 export interface RelayReport {
