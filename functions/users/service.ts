@@ -68,5 +68,5 @@ export default defineService({
     { name: 'outbox-relay', everyMinutes: 1, handler: 'handlers/relay-outbox' },
     { name: 'housekeeping', everyMinutes: 60, handler: 'handlers/housekeeping' },
   ],
-  publishes: ['user.registered', 'user.updated', 'user.password_changed'],
+  publishes: ['user.registered', 'user.updated', 'user.password.changed'],
 });

@@ -358,7 +358,7 @@ describe('password change', () => {
   const change = (principal: Principal, id: string, currentPassword: string, next = newPassword, clientIp = uniqueIp()) =>
     changePassword(app, principal, id, { currentPassword, newPassword: next, clientIp }, ctx);
 
-  it('replaces the hash, signs out every session and writes user.password_changed in one go', async () => {
+  it('replaces the hash, signs out every session and writes user.password.changed in one go', async () => {
     const { email, user, principal } = await holder();
     const phone = await login(app, { email, password, clientIp: uniqueIp() });
     const laptop = await login(app, { email, password, clientIp: uniqueIp() });
@@ -369,7 +369,7 @@ describe('password change', () => {
     await expect(login(app, { email, password: newPassword, clientIp: uniqueIp() })).resolves.toMatchObject({
       user: { id: user.id },
     });
-    const events = (await outboxFor(user.id)).filter((e) => e.event_type === 'user.password_changed');
+    const events = (await outboxFor(user.id)).filter((e) => e.event_type === 'user.password.changed');
     expect(events).toHaveLength(1);
     expect(events[0]!.envelope.data).toMatchObject({ userId: user.id, email, name: 'Pat' });
     expect(JSON.stringify(events[0]!.envelope)).not.toContain(newPassword);
@@ -428,7 +428,7 @@ describe('password change', () => {
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(rejected).toHaveLength(1);
     expect(rejected[0]).toBeInstanceOf(Conflict);
-    expect((await outboxFor(user.id)).filter((e) => e.event_type === 'user.password_changed')).toHaveLength(1);
+    expect((await outboxFor(user.id)).filter((e) => e.event_type === 'user.password.changed')).toHaveLength(1);
   });
 });
 

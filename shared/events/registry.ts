@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { ValidationFailed } from '../errors.ts';
 import { zodIssues } from '../http/errors.ts';
-import type { EventEnvelope } from './envelope.ts';
+import { EventEnvelope } from './envelope.ts';
 
 /**
  * Every event's data schema, by event name. Each service registers the events it publishes
@@ -22,6 +22,8 @@ export function registeredEvents(): string[] {
 }
 
 export function validateEvent<T>(event: EventEnvelope<T>): EventEnvelope<T> {
+  const envelope = EventEnvelope.safeParse(event);
+  if (!envelope.success) throw new ValidationFailed(`Invalid envelope of ${event.type} event`, zodIssues(envelope.error));
   const entry = schemas.get(event.type);
   if (!entry) throw new ValidationFailed(`Unknown event type ${event.type}`);
   if (entry.source !== event.source)

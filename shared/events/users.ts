@@ -29,5 +29,5 @@ export type UserPasswordChanged = z.infer<typeof UserPasswordChanged>;
 registerEvents('users', {
   'user.registered': UserRegistered,
   'user.updated': UserUpdated,
-  'user.password_changed': UserPasswordChanged,
+  'user.password.changed': UserPasswordChanged,
 });

@@ -36,6 +36,7 @@ const handler = httpRoute({ access: 'user', schemas }, async (req) => ({
   status: 201,
   body: { id: req.path.id, name: req.body.name, quantity: req.body.quantity, by: req.principal.userId },
 }));
+const echoCorrelation = httpRoute({ access: 'public' }, async (req) => ({ body: { correlationId: req.correlationId } }));
 const adminOnly = httpRoute({ access: 'admin' }, async () => ({ body: { ok: true } }));
 
 const json = (body: string) => JSON.parse(body) as { error: { code: string; message: string; details?: unknown } };
@@ -47,6 +48,19 @@ beforeAll(() => {
 });
 
 describe('httpRoute', () => {
+  it("carries the caller's correlation id when it is a sane id, and the request id otherwise", async () => {
+    const seen = async (value: string) => {
+      const res = await echoCorrelation(
+        event({ httpMethod: 'GET', body: null, headers: { 'X-Correlation-Id': value } }),
+        context,
+      );
+      return [JSON.parse(res.body).correlationId, res.headers?.['x-correlation-id']];
+    };
+    expect(await seen('checkout-7f3a:42')).toEqual(['checkout-7f3a:42', 'checkout-7f3a:42']);
+    for (const bad of ['', ' ', 'x'.repeat(129), 'evil\nInjected: header', '{"$gt":""}'])
+      expect(await seen(bad)).toEqual(['req-1', 'req-1']);
+  });
+
   it('passes validated input to the function and returns its result with security headers', async () => {
     const res = await handler(event(), context);
     expect(res.statusCode).toBe(201);

@@ -72,6 +72,14 @@ export function headerOf(headers: Record<string, string | undefined> | null | un
   return undefined;
 }
 
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The caller's `x-correlation-id` if it is a sane id (it ends up in logs and every event), else this request's id. */
+function correlationIdOf(headers: Record<string, string | undefined> | null | undefined, requestId: string): string {
+  const given = headerOf(headers, 'x-correlation-id');
+  return given && CORRELATION_ID.test(given) ? given : requestId;
+}
+
 function corsHeaders(event: APIGatewayProxyEvent): Record<string, string> {
   const allowed = config()
     .CORS_ALLOWED_ORIGINS.split(',')
@@ -137,7 +145,7 @@ function httpEnvelope(): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayPro
     before: (request) => {
       const event = request.event;
       const requestId = event.requestContext?.requestId ?? randomUUID();
-      const correlationId = headerOf(event.headers, 'x-correlation-id') ?? requestId;
+      const correlationId = correlationIdOf(event.headers, requestId);
       Object.assign(request.internal, { requestId, correlationId });
       logger.appendKeys({ requestId, correlationId, route: `${event.httpMethod} ${event.resource}` });
     },
@@ -201,7 +209,7 @@ export function httpRoute<S extends RouteSchemas, A extends Access>(
       headers: validate(schemas.headers, lowerCaseKeys(event.headers ?? {}), 'headers'),
       principal,
       requestId,
-      correlationId: headerOf(event.headers, 'x-correlation-id') ?? requestId,
+      correlationId: correlationIdOf(event.headers, requestId),
       sourceIp: event.requestContext?.identity?.sourceIp ?? 'unknown',
       rawEvent: event,
     } as HttpRequest<S, A>;

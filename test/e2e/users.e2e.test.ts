@@ -184,7 +184,7 @@ describe('password change', () => {
     expect((await call('POST', '/token/refresh', { body: { refreshToken: pat.refreshToken } })).status).toBe(401);
     expect((await call('POST', '/login', { body: { email: pat.email, password: pat.password } })).status).toBe(401);
     await expect(login(call, pat.email, 'Brand-New-Secret-7')).resolves.toMatchObject({ user: { id: pat.user.id } });
-    const events = await eventsOnBus(call, 'user.password_changed', (data) => data.userId === pat.user.id);
+    const events = await eventsOnBus(call, 'user.password.changed', (data) => data.userId === pat.user.id);
     expect(events).toHaveLength(1);
   });
 });

@@ -158,7 +158,7 @@ export interface PasswordChange {
 /**
  * Only the holder changes a password, and only by proving the current one: a stolen access token alone cannot take the
  * account over. Wrong guesses count towards the same lockout as sign-in. Every session is signed out in the same
- * transaction (access tokens already issued live out their 15 minutes), and `user.password_changed` tells the holder.
+ * transaction (access tokens already issued live out their 15 minutes), and `user.password.changed` tells the holder.
  */
 export async function changePassword(
   deps: UsersDeps,
@@ -184,7 +184,7 @@ export async function changePassword(
   const changedAt = deps.now().toISOString();
   const data: UserPasswordChanged = { userId: id, email: user.email, name: user.name, phone: user.phone, changedAt };
   const replaced = await deps.users.replacePassword(id, await hashPassword(change.newPassword), user.passwordHash, changedAt, [
-    createEvent('users', 'user.password_changed', data, ctx.correlationId),
+    createEvent('users', 'user.password.changed', data, ctx.correlationId),
   ]);
   if (!replaced) throw new Conflict('The password was changed by another request; sign in again');
   await attempt.succeeded();
