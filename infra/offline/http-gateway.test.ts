@@ -1,7 +1,8 @@
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { defineService } from '../../shared/service.ts';
-import { compileRoutes, createHttpGateway } from './http-gateway.ts';
-import { RateLimiter } from './rate-limit.ts';
+import { compileRoutes, createHttpGateway, type GatewayOptions } from './http-gateway.ts';
+import { MAX_BUCKETS, RateLimiter } from './rate-limit.ts';
 
 describe('compileRoutes', () => {
   const svc = defineService({
@@ -47,6 +48,18 @@ describe('RateLimiter', () => {
     expect(limiter.take('k')).toBe(0);
     expect(limiter.take('other')).toBe(0);
   });
+
+  it('forgets the least recently seen callers when full, never a caller seen lately', () => {
+    const limiter = new RateLimiter(1, 1, () => 0);
+    limiter.take('hot');
+    limiter.take('cold');
+    for (let i = 0; i < MAX_BUCKETS; i++) {
+      limiter.take(`crowd-${i}`);
+      if (i % 1000 === 0) expect(limiter.take('hot')).toBeGreaterThan(0);
+    }
+    expect(limiter.take('hot')).toBeGreaterThan(0);
+    expect(limiter.take('cold')).toBe(0);
+  });
 });
 
 describe('createHttpGateway throttling and API keys', () => {
@@ -65,10 +78,21 @@ describe('createHttpGateway throttling and API keys', () => {
       },
       { method: 'GET', path: '/open', handler: 'handlers/docs', access: 'public', summary: '', apiKeyRequired: false },
       { method: 'POST', path: '/upload', handler: 'handlers/docs', access: 'public', summary: '', apiKeyRequired: false },
+      {
+        method: 'GET',
+        path: '/open-throttled',
+        handler: 'handlers/docs',
+        access: 'public',
+        summary: '',
+        apiKeyRequired: false,
+        throttle: { rateLimit: 1, burstLimit: 2 },
+      },
+      // The handler does not exist: a request that reaches it answers 502, not the 400 a bad parameter must get.
+      { method: 'GET', path: '/things/{id}', handler: 'handlers/missing', access: 'user', summary: '', apiKeyRequired: false },
     ],
   });
 
-  async function withGateway(run: (url: string) => Promise<void>) {
+  async function withGateway(run: (url: string) => Promise<void>, overrides: Partial<GatewayOptions> = {}) {
     const server = createHttpGateway({
       services: [docsOnly],
       apiKeys: [{ name: 'small-plan', value: 'key-small', rateLimit: 1, burstLimit: 3 }],
@@ -76,6 +100,7 @@ describe('createHttpGateway throttling and API keys', () => {
       burstLimit: 100,
       // Frozen: the buckets never refill during a test, however slow the machine (a refill is the limiter unit's job).
       now: () => 0,
+      ...overrides,
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const { port } = server.address() as { port: number };
@@ -113,6 +138,15 @@ describe('createHttpGateway throttling and API keys', () => {
     });
   });
 
+  it('meters callers without a valid key by address, so a fresh junk key per request gets no fresh bucket', async () => {
+    await withGateway(async (url) => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++)
+        statuses.push((await fetch(`${url}/open-throttled`, { headers: { 'x-api-key': `junk-${i}` } })).status);
+      expect(statuses).toEqual([200, 200, 429]);
+    });
+  });
+
   it('lets a client finish an oversized upload and read the 413, every time', async () => {
     await withGateway(async (url) => {
       const big = 'x'.repeat(11 * 1024 * 1024);
@@ -124,5 +158,62 @@ describe('createHttpGateway throttling and API keys', () => {
       const res = await fetch(`${url}/docs`, { method: 'GET', headers: { 'x-api-key': 'key-small' } });
       expect(res.status).toBe(200);
     });
+  });
+
+  /** Sends one raw request line (fetch would normalise the target); HTTP/1.0 so the body comes back unchunked. */
+  function rawGet(url: string, target: string): Promise<string> {
+    const { port } = new URL(url);
+    return new Promise((resolve, reject) => {
+      let answer = '';
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write(`GET ${target} HTTP/1.0\r\nHost: localhost\r\n\r\n`));
+      socket.on('data', (d) => {
+        answer += String(d);
+      });
+      socket.on('end', () => resolve(answer));
+      socket.on('error', reject);
+    });
+  }
+
+  it('answers a request target that is not a plain path with a JSON 400, and keeps serving', async () => {
+    await withGateway(async (url) => {
+      for (const target of ['//', '//[::1', '//a:b@', '/\\evil.example/docs']) {
+        const answer = await rawGet(url, target);
+        expect(answer, target).toMatch(/^HTTP\/1\.[01] 400 /);
+        const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+        expect(body).toEqual({ error: { code: 'BAD_REQUEST', message: expect.any(String), requestId: expect.any(String) } });
+      }
+      expect((await fetch(`${url}/open`)).status).toBe(200);
+    });
+  });
+
+  it('answers malformed percent-encoding in a path parameter with 400, before the authorizer or the handler', async () => {
+    await withGateway(async (url) => {
+      for (const id of ['%ZZ', '%E0%A4%A']) {
+        const res = await fetch(`${url}/things/${id}`);
+        expect(res.status, id).toBe(400);
+        expect(await res.json()).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+      }
+      expect((await fetch(`${url}/things/ok`)).status).toBe(401);
+    });
+  });
+
+  it('still answers, and keeps serving, when its own error handling throws', async () => {
+    let failing = true;
+    const overrides: Partial<GatewayOptions> = {
+      extra: () => {
+        if (failing) throw new Error('local endpoint broke');
+        return false;
+      },
+      log: (line) => {
+        if (line.level === 'ERROR') throw new Error('log sink broke');
+      },
+    };
+    await withGateway(async (url) => {
+      const res = await fetch(`${url}/open`);
+      expect(res.status).toBe(500);
+      expect(await res.json()).toMatchObject({ error: { code: 'INTERNAL' } });
+      failing = false;
+      expect((await fetch(`${url}/open`)).status).toBe(200);
+    }, overrides);
   });
 });

@@ -92,6 +92,30 @@ function gatewayError(
 
 class BodyTooLarge extends Error {}
 
+/** The request target as a URL when it is origin-form (`/path?query`); `//host` or `/\host` would parse as an authority. */
+function originFormUrl(target: string | undefined): URL | undefined {
+  if (!target || !/^\/(?![/\\])/.test(target)) return undefined;
+  try {
+    const url = new URL(target, 'http://localhost');
+    return url.host === 'localhost' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Path parameters by name, percent-decoded; undefined when one is malformed (`%ZZ`, a cut-off UTF-8 sequence). */
+function decodePathParameters(names: string[], values: string[]): Record<string, string> | undefined {
+  const decoded: Record<string, string> = {};
+  try {
+    names.forEach((name, i) => {
+      decoded[name] = decodeURIComponent(values[i]!);
+    });
+  } catch {
+    return undefined;
+  }
+  return decoded;
+}
+
 /**
  * Reads the body up to `limit`. A larger one is read to its end and discarded before the 413, so the client can finish
  * sending and read the answer (closing mid-upload makes clients fail with EPIPE instead of seeing the 413).
@@ -165,22 +189,25 @@ export function createHttpGateway(options: GatewayOptions): Server {
     }
   }
 
-  return createServer(async (req, res) => {
+  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const started = performance.now();
-    const requestId = randomUUID();
-    const url = new URL(req.url ?? '/', 'http://localhost');
     const method = (req.method ?? 'GET').toUpperCase();
+    let path = req.url ?? '';
     let routeLabel = 'unmatched';
     res.on('finish', () => {
       const ms = performance.now() - started;
       options.metrics?.record(routeLabel, res.statusCode, ms);
-      options.log?.({ requestId, method, path: url.pathname, route: routeLabel, status: res.statusCode, ms: Math.round(ms) });
+      options.log?.({ requestId, method, path, route: routeLabel, status: res.statusCode, ms: Math.round(ms) });
     });
     try {
+      const url = originFormUrl(req.url);
+      if (!url) return gatewayError(res, 400, 'BAD_REQUEST', 'The request target must be a path starting with one /', requestId);
+      path = url.pathname;
       if (options.extra && (await options.extra(req, res))) return;
       if (method === 'OPTIONS') {
         res.writeHead(204, corsPreflightHeaders);
-        return res.end();
+        res.end();
+        return;
       }
       const candidates = routes.filter((r) => r.pattern.test(url.pathname));
       if (!candidates.length) return gatewayError(res, 404, 'ROUTE_NOT_FOUND', `No route for ${url.pathname}`, requestId);
@@ -200,7 +227,9 @@ export function createHttpGateway(options: GatewayOptions): Server {
         return gatewayError(res, 403, 'INVALID_API_KEY', apiKey ? 'Unknown API key' : 'Missing x-api-key header', requestId);
       }
       const limiter = routeLimiters.get(routeLabel) ?? defaultLimiter;
-      const wait = Math.max(plan?.limiter.take(plan.key.name) ?? 0, limiter.take(`${apiKey ?? sourceIp}|${routeLabel}`));
+      // Keyed on the plan, never the raw header: a fresh junk key per request would get a fresh bucket.
+      const caller = plan ? `key:${plan.key.name}` : `ip:${sourceIp}`;
+      const wait = Math.max(plan?.limiter.take(plan.key.name) ?? 0, limiter.take(`${caller}|${routeLabel}`));
       if (wait > 0) {
         return gatewayError(res, 429, 'TOO_MANY_REQUESTS', 'Rate limit exceeded', requestId, {
           'Retry-After': String(Math.max(1, Math.ceil(wait))),
@@ -223,11 +252,9 @@ export function createHttpGateway(options: GatewayOptions): Server {
         throw error;
       }
 
-      const pathParameters: Record<string, string> = {};
-      const m = match.pattern.exec(url.pathname)!;
-      match.params.forEach((name, i) => {
-        pathParameters[name] = decodeURIComponent(m[i + 1]!);
-      });
+      const pathParameters = decodePathParameters(match.params, match.pattern.exec(url.pathname)!.slice(1));
+      if (!pathParameters)
+        return gatewayError(res, 400, 'BAD_REQUEST', 'A path parameter has malformed percent-encoding', requestId);
       const methodArn = `arn:aws:execute-api:us-east-1:000000000000:local/local/${method}${url.pathname}`;
       let authorizerContext: Record<string, unknown> | undefined;
       if (match.route.access !== 'public') {
@@ -306,5 +333,18 @@ export function createHttpGateway(options: GatewayOptions): Server {
       if (!res.headersSent) gatewayError(res, 500, 'INTERNAL', 'Internal gateway error', requestId);
       else res.end();
     }
+  }
+
+  return createServer((req, res) => {
+    const requestId = randomUUID();
+    handle(req, res, requestId).catch(() => {
+      // Last resort: a rejected listener is an unhandled rejection, which would stop the whole runtime.
+      try {
+        if (res.headersSent) res.destroy();
+        else gatewayError(res, 500, 'INTERNAL', 'Internal gateway error', requestId);
+      } catch {
+        res.destroy();
+      }
+    });
   });
 }
