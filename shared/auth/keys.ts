@@ -78,14 +78,23 @@ function parseStored(text: string, where: string): StoredSigningKey {
   return value as StoredSigningKey;
 }
 
-/** A secret CDK created holds a generated placeholder string, not a key: that counts as not yet written. */
-function tryParseStored(text: string): StoredSigningKey | undefined {
+/**
+ * A secret CDK created holds a generated placeholder string, not JSON: that counts as not yet written. JSON that is
+ * not a usable key is an error, never overwritten: replacing it would sign everybody out and hide the damage.
+ */
+function storedOrPlaceholder(text: string, where: string): StoredSigningKey | undefined {
+  let json: unknown;
   try {
-    return parseStored(text, 'secret');
+    json = JSON.parse(text);
   } catch {
     return undefined;
   }
+  if (typeof json !== 'object' || json === null) return undefined;
+  return parseStored(text, where);
 }
+
+/** Secrets Manager's idempotency token for the first key: every container racing to write it uses the same one. */
+export const FIRST_KEY_REQUEST_TOKEN = 'shop-jwt-signing-key-first-version-0001';
 
 /**
  * Offline and tests: the key pair lives in `<dir>/signing-key.json`, created once. Several processes
@@ -127,7 +136,11 @@ export class FileKeyStore implements KeyStore {
 /** The slice of the Secrets Manager client the key store uses (the real client fits it). */
 export interface SecretsClient {
   getSecret(secretId: string): Promise<string | undefined>;
-  putSecret(secretId: string, value: string): Promise<void>;
+  /**
+   * Writes a new version. With a request token, a second write under the same token but another value is refused
+   * (Secrets Manager's ResourceExistsException): false, and the first value stands.
+   */
+  putSecret(secretId: string, value: string, requestToken?: string): Promise<boolean>;
 }
 
 export async function awsSecretsClient(): Promise<SecretsClient> {
@@ -144,15 +157,24 @@ export async function awsSecretsClient(): Promise<SecretsClient> {
         throw error;
       }
     },
-    async putSecret(secretId, value) {
-      await client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: value }));
+    async putSecret(secretId, value, requestToken) {
+      try {
+        await client.send(
+          new PutSecretValueCommand({ SecretId: secretId, SecretString: value, ClientRequestToken: requestToken }),
+        );
+        return true;
+      } catch (error) {
+        if (requestToken && (error as Error).name === 'ResourceExistsException') return false;
+        throw error;
+      }
     },
   };
 }
 
 /**
  * AWS: the key pair is the JSON value of a Secrets Manager secret. An empty secret (or CDK's placeholder) gets a
- * generated key on first use; the value is read back after writing so containers racing on the first use converge on one key.
+ * generated key on first use, written under one fixed request token: of containers racing on the first use, the
+ * first write wins, the others are refused and read the winner's key back, so all converge on one key.
  */
 export class SecretsManagerKeyStore implements KeyStore {
   constructor(
@@ -163,9 +185,9 @@ export class SecretsManagerKeyStore implements KeyStore {
   async load(): Promise<StoredSigningKey> {
     const client = await this.client();
     const existing = await client.getSecret(this.secretArn);
-    const stored = existing ? tryParseStored(existing) : undefined;
+    const stored = existing ? storedOrPlaceholder(existing, this.secretArn) : undefined;
     if (stored) return stored;
-    await client.putSecret(this.secretArn, JSON.stringify(await generateSigningKey()));
+    await client.putSecret(this.secretArn, JSON.stringify(await generateSigningKey()), FIRST_KEY_REQUEST_TOKEN);
     const written = await client.getSecret(this.secretArn);
     if (!written) throw new Error(`${this.secretArn} is still empty after writing a key`);
     return parseStored(written, this.secretArn);

@@ -125,6 +125,33 @@ describe('bearerToken', () => {
   });
 });
 
+const secretArn = 'arn:aws:secretsmanager:us-east-1:1:secret:jwt';
+
+/** Secrets Manager's PutSecretValue semantics that matter here: a request token names a version once. */
+function fakeSecretsManager(initial?: string) {
+  let current = initial;
+  let puts = 0;
+  const versions = new Map<string, string>();
+  const client: SecretsClient = {
+    getSecret: async () => current,
+    putSecret: async (_id, value, token) => {
+      await new Promise((r) => setImmediate(r));
+      if (token && versions.has(token)) return versions.get(token) === value;
+      if (token) versions.set(token, value);
+      puts++;
+      current = value;
+      return true;
+    },
+  };
+  return {
+    client,
+    value: () => current,
+    get puts() {
+      return puts;
+    },
+  };
+}
+
 describe('key stores', () => {
   let dir: string;
   beforeAll(async () => {
@@ -144,32 +171,30 @@ describe('key stores', () => {
   });
 
   it('SecretsManagerKeyStore fills an empty secret once and then reads it', async () => {
-    let value: string | undefined;
-    let puts = 0;
-    const client: SecretsClient = {
-      getSecret: async () => value,
-      putSecret: async (_id, v) => {
-        puts++;
-        value = v;
-      },
-    };
-    const store = new SecretsManagerKeyStore('arn:aws:secretsmanager:us-east-1:1:secret:jwt', async () => client);
+    const secrets = fakeSecretsManager();
+    const store = new SecretsManagerKeyStore(secretArn, async () => secrets.client);
     const first = await store.load();
     const second = await store.load();
     expect(second.kid).toBe(first.kid);
-    expect(puts).toBe(1);
+    expect(secrets.puts).toBe(1);
   });
 
-  it('SecretsManagerKeyStore replaces the placeholder string CDK puts in a new secret', async () => {
-    let value: string | undefined = 'x9$Generated-Placeholder-Password';
-    const client: SecretsClient = {
-      getSecret: async () => value,
-      putSecret: async (_id, v) => {
-        value = v;
-      },
-    };
-    const key = await new SecretsManagerKeyStore('arn:aws:secretsmanager:us-east-1:1:secret:jwt', async () => client).load();
-    expect(JSON.parse(value!).kid).toBe(key.kid);
+  it('SecretsManagerKeyStore: containers racing on the first use converge on one key', async () => {
+    const secrets = fakeSecretsManager();
+    const stores = [1, 2, 3].map(() => new SecretsManagerKeyStore(secretArn, async () => secrets.client));
+    const kids = (await Promise.all(stores.map((s) => s.load()))).map((k) => k.kid);
+    expect(new Set(kids).size).toBe(1);
+    expect(JSON.parse(secrets.value()!).kid).toBe(kids[0]);
+  });
+
+  it('SecretsManagerKeyStore replaces the placeholder string CDK puts in a new secret, never a damaged key', async () => {
+    const placeholder = fakeSecretsManager('x9$Generated-Placeholder-Password');
+    const key = await new SecretsManagerKeyStore(secretArn, async () => placeholder.client).load();
+    expect(JSON.parse(placeholder.value()!).kid).toBe(key.kid);
+
+    const damaged = fakeSecretsManager(JSON.stringify({ kid: 'k1', publicJwk: { kty: 'EC' } }));
+    await expect(new SecretsManagerKeyStore(secretArn, async () => damaged.client).load()).rejects.toThrow(/no usable/);
+    expect(damaged.puts).toBe(0);
   });
 });
 
@@ -255,14 +280,8 @@ describe('signing key rotation', () => {
       );
       await expect(store.load()).rejects.toThrow(/malformed retired keys/);
 
-      let value: string | undefined;
-      const client: SecretsClient = {
-        getSecret: async () => value,
-        putSecret: async (_id, v) => {
-          value = v;
-        },
-      };
-      const secrets = new SecretsManagerKeyStore('arn:aws:secretsmanager:us-east-1:1:secret:jwt', async () => client);
+      const fake = fakeSecretsManager();
+      const secrets = new SecretsManagerKeyStore(secretArn, async () => fake.client);
       const rotated = await rotateSigningKey(await secrets.load(), HOUR);
       await secrets.save(rotated);
       expect(await secrets.load()).toEqual(rotated);
