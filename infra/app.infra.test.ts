@@ -56,6 +56,28 @@ describe('the synthesized template follows the service catalog', () => {
     }
   });
 
+  it('gives the health function what it needs to probe every store (settings, network, describe) and no data access', () => {
+    const [healthId, health] = Object.entries(api.findResources('AWS::Lambda::Function')).find(([, f]) =>
+      String(f.Properties.Description).includes('GET /health'),
+    )!;
+    const env = Object.keys(health.Properties.Environment.Variables);
+    for (const s of services) {
+      if (s.stores.postgres) expect(env).toContain(`DATABASE_SECRET_ARN_${s.name.toUpperCase()}`);
+      if (s.stores.mongo) expect(env).toContain('MONGODB_SECRET_ARN');
+      for (const t of s.stores.tables ?? []) expect(env).toContain(`TABLE_${t.name.toUpperCase()}`);
+    }
+    expect(health.Properties.VpcConfig).toBeDefined();
+    const roleId = health.Properties.Role['Fn::GetAtt'][0];
+    const statements = Object.values(api.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>);
+    const actions = statements.flatMap((st) => [st.Action].flat());
+    expect(actions).toContain('dynamodb:DescribeTable');
+    expect(actions).toContain('secretsmanager:GetSecretValue');
+    expect(actions.filter((a) => /dynamodb:(Put|Update|Delete|Get|Query|Scan|BatchWrite|TransactWrite)/.test(a))).toEqual([]);
+    expect(healthId).toBeTruthy();
+  });
+
   it('has an API key, a usage plan with throttling and a quota, and stage throttling', () => {
     api.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
     api.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
@@ -162,7 +184,10 @@ describe('the synthesized template follows the service catalog', () => {
     expect(text).not.toContain('/index/*');
     const owners = new Set(services.filter((s) => s.stores.tables?.length).map((s) => `shop-${s.name}`));
     const fns = Object.entries(api.findResources('AWS::Lambda::Function'));
+    // Probing functions (health) see every table's name, with describe rights only (asserted above).
+    const probing = routes.filter((r) => r.probesEveryStore).map((r) => `${r.method} ${r.path} `);
     for (const [, fn] of fns) {
+      if (probing.some((p) => String(fn.Properties.Description).includes(p))) continue;
       const service = fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME as string | undefined;
       const tableVars = Object.keys(fn.Properties.Environment?.Variables ?? {}).filter((k) => k.startsWith('TABLE_'));
       if (service && !owners.has(service)) expect(tableVars, `${service} sees no tables`).toEqual([]);

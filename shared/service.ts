@@ -20,6 +20,11 @@ export interface RouteSpec {
   memoryMb?: number;
   /** Whether callers must send an API key (usage plans meter and throttle per key). Default true. */
   apiKeyRequired?: boolean;
+  /**
+   * The function checks every service's stores (the health route): it gets their connection settings, network
+   * access and read-only probe rights (secrets read, DynamoDB DescribeTable), never their data.
+   */
+  probesEveryStore?: boolean;
 }
 
 /** An EventBridge rule delivering matching events to an SQS queue (with DLQ) drained by one function. */

@@ -12,6 +12,7 @@ export default defineService({
       handler: 'handlers/health',
       access: 'public',
       apiKeyRequired: false,
+      probesEveryStore: true,
       summary: 'Health of every engine and service',
     },
     {

@@ -63,25 +63,30 @@ export class ApiStack extends Stack {
       description: 'ES256 key pair for access tokens; written by the users service on first use',
     });
 
+    /** `probes`: other services whose stores this function checks (health): settings and probe rights, no data. */
     const make = (
       service: ServiceManifest,
       handler: string,
       description: string,
       extra: Partial<ConstructorParameters<typeof ServiceFunction>[2]> = {},
+      probes: ServiceManifest[] = [],
     ) => {
-      const inVpc = settings.target === 'aws' && (service.stores.postgres || service.stores.mongo) && props.vpc;
+      const owners = [service, ...probes.filter((p) => p !== service)];
+      const inVpc = settings.target === 'aws' && owners.some((o) => o.stores.postgres || o.stores.mongo) && props.vpc;
       const environment: Record<string, string> = { STAGE: settings.stage, EVENT_BUS_NAME: props.bus.eventBusName };
-      for (const t of service.stores.tables ?? [])
-        environment[`TABLE_${t.name.toUpperCase()}`] = props.tables.get(t.name)!.tableName;
-      if (service.stores.postgres) {
-        if (settings.target === 'localstack')
-          environment[`DATABASE_URL_${service.name.toUpperCase()}`] = settings.localPostgresUrl(service.name);
-        else if (props.postgresSecret)
-          environment[`DATABASE_SECRET_ARN_${service.name.toUpperCase()}`] = props.postgresSecret.secretArn;
-      }
-      if (service.stores.mongo) {
-        if (settings.target === 'localstack') environment.MONGODB_URI = settings.localMongoUri;
-        else if (props.mongoSecret) environment.MONGODB_SECRET_ARN = props.mongoSecret.secretArn;
+      for (const owner of owners) {
+        for (const t of owner.stores.tables ?? [])
+          environment[`TABLE_${t.name.toUpperCase()}`] = props.tables.get(t.name)!.tableName;
+        if (owner.stores.postgres) {
+          if (settings.target === 'localstack')
+            environment[`DATABASE_URL_${owner.name.toUpperCase()}`] = settings.localPostgresUrl(owner.name);
+          else if (props.postgresSecret)
+            environment[`DATABASE_SECRET_ARN_${owner.name.toUpperCase()}`] = props.postgresSecret.secretArn;
+        }
+        if (owner.stores.mongo) {
+          if (settings.target === 'localstack') environment.MONGODB_URI = settings.localMongoUri;
+          else if (props.mongoSecret) environment.MONGODB_SECRET_ARN = props.mongoSecret.secretArn;
+        }
       }
       if (JWT_KEY_CONSUMERS.has(service.name)) environment.JWT_KEY_SECRET_ARN = jwtKey.secretArn;
       const fn = new ServiceFunction(this, `Fn-${functionId(service.name, handler)}`, {
@@ -105,8 +110,13 @@ export class ApiStack extends Stack {
           }),
         );
       }
-      if (service.stores.postgres) props.postgresSecret?.grantRead(fn);
-      if (service.stores.mongo) props.mongoSecret?.grantRead(fn);
+      for (const probed of owners.filter((o) => o !== service)) {
+        const tables = (probed.stores.tables ?? []).map((t) => props.tables.get(t.name)!.tableArn);
+        if (tables.length)
+          fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:DescribeTable'], resources: tables }));
+      }
+      if (owners.some((o) => o.stores.postgres)) props.postgresSecret?.grantRead(fn);
+      if (owners.some((o) => o.stores.mongo)) props.mongoSecret?.grantRead(fn);
       if (JWT_KEY_CONSUMERS.has(service.name)) {
         jwtKey.grantRead(fn);
         if (service.name === 'users') jwtKey.grantWrite(fn);
@@ -183,10 +193,13 @@ export class ApiStack extends Stack {
 
     for (const service of services) {
       for (const route of service.routes) {
-        const fn = make(service, route.handler, `${service.name}: ${route.method} ${route.path} (${route.summary})`, {
-          timeout: Duration.seconds(route.timeoutSeconds ?? 10),
-          memorySize: route.memoryMb,
-        });
+        const fn = make(
+          service,
+          route.handler,
+          `${service.name}: ${route.method} ${route.path} (${route.summary})`,
+          { timeout: Duration.seconds(route.timeoutSeconds ?? 10), memorySize: route.memoryMb },
+          route.probesEveryStore ? services : [],
+        );
         if (route.access !== 'public' && !authorizer)
           throw new Error(`${route.method} ${route.path} needs an authorizer; the catalog declares none`);
         this.api.root.resourceForPath(route.path).addMethod(route.method, new apigw.LambdaIntegration(fn, { proxy: true }), {

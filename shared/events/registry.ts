@@ -21,6 +21,14 @@ export function registeredEvents(): string[] {
   return [...schemas.keys()].sort();
 }
 
+/** The event types registered for one service (source `shop.<service>`). */
+export function eventsOf(service: string): string[] {
+  return [...schemas.entries()]
+    .filter(([, entry]) => entry.source === `shop.${service}`)
+    .map(([type]) => type)
+    .sort();
+}
+
 export function validateEvent<T>(event: EventEnvelope<T>): EventEnvelope<T> {
   const envelope = EventEnvelope.safeParse(event);
   if (!envelope.success) throw new ValidationFailed(`Invalid envelope of ${event.type} event`, zodIssues(envelope.error));

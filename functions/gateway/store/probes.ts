@@ -1,4 +1,4 @@
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { config } from '../../../shared/config.ts';
 import { mongoFor } from '../../../shared/db/mongo.ts';
 import { poolFor } from '../../../shared/db/postgres.ts';
@@ -7,7 +7,7 @@ import type { Probe } from '../domain/health.ts';
 
 let dynamo: DynamoDBClient | undefined;
 
-/** One probe per store the catalog says exists: each Postgres database, each Mongo database, DynamoDB. */
+/** One probe per store the catalog says exists: each Postgres database, each Mongo database, each DynamoDB table. */
 export function storeProbes(): Probe[] {
   const cfg = config();
   const probes: Probe[] = [];
@@ -31,13 +31,14 @@ export function storeProbes(): Probe[] {
       },
     });
   }
-  if (Object.keys(cfg.tables).length) {
+  // DescribeTable per table, not ListTables: it can be granted on the tables alone (ListTables needs `*`).
+  for (const [name, tableName] of Object.entries(cfg.tables)) {
     probes.push({
-      name: 'dynamodb',
+      name: `dynamodb:${name}`,
       check: async () => {
         dynamo ??= new DynamoDBClient({ endpoint: cfg.DYNAMODB_ENDPOINT, maxAttempts: 1 });
-        const out = await dynamo.send(new ListTablesCommand({ Limit: 100 }));
-        return `${out.TableNames?.length ?? 0} tables`;
+        const out = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
+        return `table ${out.Table?.TableStatus ?? 'unknown'}`;
       },
     });
   }
