@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
+import { config } from './config.ts';
 
 export { MetricUnit };
 
@@ -15,7 +16,7 @@ export const tracer = new Tracer();
 export const metrics = new Metrics({ namespace: 'Shop' });
 
 /** EMF output is for CloudWatch; offline, metrics go to /metrics instead (POWERTOOLS_METRICS_DISABLED=true). */
-export const metricsEnabled = (): boolean => process.env.POWERTOOLS_METRICS_DISABLED !== 'true';
+export const metricsEnabled = (): boolean => config().POWERTOOLS_METRICS_DISABLED !== 'true';
 
 /** Local sink for business metrics: the offline runtime serves them at /metrics in Prometheus text. */
 type MetricListener = (name: string, unit: string, value: number, service: string) => void;
@@ -25,8 +26,11 @@ export function onMetric(listener: MetricListener): () => void {
   return () => listeners.delete(listener);
 }
 
-export function countMetric(name: string, value = 1, unit: MetricUnitValue = MetricUnit.Count): void {
+/**
+ * A business metric of `service`. In Lambda, Powertools adds the function's service dimension itself; the service is
+ * named here too because offline every service shares one process (and one POWERTOOLS_SERVICE_NAME).
+ */
+export function countMetric(service: string, name: string, value = 1, unit: MetricUnitValue = MetricUnit.Count): void {
   metrics.addMetric(name, unit, value);
-  const service = process.env.POWERTOOLS_SERVICE_NAME ?? 'unknown';
-  for (const listener of listeners) listener(name, unit, value, service);
+  for (const listener of listeners) listener(name, unit, value, `shop-${service}`);
 }

@@ -7,6 +7,6 @@ import { NewProduct } from '../domain/product.ts';
 export const handler = httpRoute({ access: 'admin', schemas: { body: NewProduct } }, async (req) => {
   const service = await productsService();
   const product = await createProduct(service.catalog, req.body, req.correlationId);
-  countMetric('ProductCreated');
+  countMetric('products', 'ProductCreated');
   return { status: 201, body: product, headers: { Location: `/products/${product.id}` } };
 });

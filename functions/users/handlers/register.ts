@@ -9,6 +9,6 @@ const body = z.object({ email: Email, password: Password, name: Name, phone: Pho
 
 export const handler = httpRoute({ access: 'public', schemas: { body } }, async ({ body, correlationId }) => {
   const user = await registerCustomer(await usersApp(), body, { correlationId });
-  countMetric('UserRegistered');
+  countMetric('users', 'UserRegistered');
   return { status: 201, body: { user }, headers: { Location: `/users/${user.id}` } };
 });
