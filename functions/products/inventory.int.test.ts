@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventEnvelope } from '../../shared/events/envelope.ts';
+import { createEvent, type EventEnvelope } from '../../shared/events/envelope.ts';
 import { type EventPublisher, PublishFailed } from '../../shared/events/publisher.ts';
 import { buildProductsService, type ProductsService } from './composition.ts';
 import { createProduct } from './domain/catalog.ts';
@@ -8,6 +8,7 @@ import {
   changeInventory,
   commitStock,
   getInventory,
+  releaseExpiredHold,
   releaseExpiredHolds,
   releaseStock,
   reserveStock,
@@ -176,6 +177,39 @@ describe('reservations', () => {
       expect((await service.stockStore.reservation(abandoned))?.status).toBe('released');
       await service.relay();
       expect(eventsOf('product.stock.released', (d) => d.orderId === abandoned && d.reason === 'expired')).toHaveLength(1);
+    } finally {
+      now = Date.now();
+    }
+  });
+
+  it('the sweep never releases a committed order, even when the holds index still lists it as held', async () => {
+    const productId = await productWithStock(5, 0);
+    const orderId = order();
+    await reserveStock(service.inventory, { orderId, lines: [{ productId, quantity: 2 }] }, 'c');
+    const held = (await service.stockStore.reservation(orderId))!;
+    await commitStock(service.inventory, orderId, 'c');
+    now += (service.inventory.holdMinutes + 1) * 60_000;
+    try {
+      // A lagging GSI still returns the index entry written at reservation time.
+      const staleIndex = Object.create(service.stockStore, { expiredHolds: { value: async () => [held] } });
+      expect(await releaseExpiredHolds({ ...service.inventory, stock: staleIndex })).toBe(0);
+      expect(await releaseExpiredHold(service.inventory, orderId, 'sweep')).toBe(false);
+      // A sweep that read 'held' just before the commit landed: the store's condition alone refuses it.
+      const event = createEvent('products', 'product.stock.released', { orderId, lines: held.lines, reason: 'expired' }, 'c');
+      expect(await service.stockStore.releaseExpired(held, event, new Date(now).toISOString(), new Date(now).toISOString())).toBe(
+        false,
+      );
+      // Nor a hold that is still running.
+      const running = order();
+      await reserveStock(service.inventory, { orderId: running, lines: [{ productId, quantity: 1 }] }, 'c');
+      const hold = (await service.stockStore.reservation(running))!;
+      expect(await service.stockStore.releaseExpired(hold, event, new Date(now).toISOString(), new Date(now).toISOString())).toBe(
+        false,
+      );
+      expect(await getInventory(service.inventory, productId)).toMatchObject({ available: 2, reserved: 1, onHand: 3 });
+      expect((await service.stockStore.reservation(orderId))?.status).toBe('committed');
+      await service.relay();
+      expect(eventsOf('product.stock.released', (d) => d.orderId === orderId)).toHaveLength(0);
     } finally {
       now = Date.now();
     }

@@ -200,13 +200,11 @@ export async function reserveStock(
   return result(existing);
 }
 
-/** Gives an order's units back. Idempotent; a release that arrives before the reservation closes the order so the reservation is refused. */
-export async function releaseStock(
-  deps: InventoryDeps,
-  orderId: string,
-  correlationId: string,
-  reason: 'cancelled' | 'expired' = 'cancelled',
-): Promise<ReservationResult> {
+/**
+ * Cancels an order's stock: held or committed units go back. Idempotent; a release that arrives before the reservation
+ * closes the order so the reservation is refused. Expiry goes through `releaseExpiredHold`, never here.
+ */
+export async function releaseStock(deps: InventoryDeps, orderId: string, correlationId: string): Promise<ReservationResult> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const existing = await deps.stock.reservation(orderId);
     const now = deps.clock.now().toISOString();
@@ -216,7 +214,12 @@ export async function releaseStock(
       continue;
     }
     if (existing.status === 'released') return result(existing);
-    const event = createEvent('products', 'product.stock.released', { orderId, lines: existing.lines, reason }, correlationId);
+    const event = createEvent(
+      'products',
+      'product.stock.released',
+      { orderId, lines: existing.lines, reason: 'cancelled' },
+      correlationId,
+    );
     if (await deps.stock.release(existing, event, purgeAt(deps))) {
       await settle(deps, existing);
       return { ...result(existing), status: 'released' };
@@ -234,7 +237,9 @@ export async function commitStock(deps: InventoryDeps, orderId: string, correlat
     if (existing.status === 'released') throw new ReservationClosed(`The reservation of order ${orderId} was released`);
     const now = deps.clock.now();
     if (isExpired(existing, now)) {
-      await releaseStock(deps, orderId, correlationId, 'expired');
+      // A commit that won the race (its clock said in time) stands; otherwise the hold expired, released here or by the sweep.
+      const released = await releaseExpiredHold(deps, orderId, correlationId);
+      if (!released && (await deps.stock.reservation(orderId))?.status === 'committed') continue;
       throw new ReservationExpired(orderId);
     }
     if (await deps.stock.commit(existing, now.toISOString(), purgeAt(deps))) {
@@ -245,14 +250,28 @@ export async function commitStock(deps: InventoryDeps, orderId: string, correlat
   throw new Conflict(`The reservation of order ${orderId} keeps changing; try again`);
 }
 
+/** Gives back an order's units only if its hold is still held and expired, as the store's condition checks; true when this call released it. */
+export async function releaseExpiredHold(deps: InventoryDeps, orderId: string, correlationId: string): Promise<boolean> {
+  const hold = await deps.stock.reservation(orderId);
+  const now = deps.clock.now();
+  if (!hold || !isExpired(hold, now)) return false;
+  const event = createEvent(
+    'products',
+    'product.stock.released',
+    { orderId, lines: hold.lines, reason: 'expired' },
+    correlationId,
+  );
+  if (!(await deps.stock.releaseExpired(hold, event, now.toISOString(), purgeAt(deps)))) return false;
+  await settle(deps, hold);
+  return true;
+}
+
 /** The sweep: releases holds whose expiry passed (DynamoDB TTL is never relied on for this; dynalite has none). */
 export async function releaseExpiredHolds(deps: InventoryDeps, limit = 100): Promise<number> {
-  const expired = await deps.stock.expiredHolds(deps.clock.now().toISOString(), limit);
+  // The holds index is eventually consistent: it only nominates candidates, releaseExpiredHold decides.
+  const candidates = await deps.stock.expiredHolds(deps.clock.now().toISOString(), limit);
   let released = 0;
-  for (const hold of expired) {
-    const after = await releaseStock(deps, hold.orderId, `sweep-${hold.orderId}`, 'expired');
-    if (after.status === 'released') released++;
-  }
+  for (const hold of candidates) if (await releaseExpiredHold(deps, hold.orderId, `sweep-${hold.orderId}`)) released++;
   return released;
 }
 

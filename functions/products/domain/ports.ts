@@ -99,6 +99,8 @@ export interface StockStore extends Outbox {
   release(reservation: Reservation, event: EventEnvelope, purgeAt: string): Promise<boolean>;
   /** A released record for an order never reserved, so a late reservation is refused; false if one exists. */
   closeUnreserved(orderId: string, now: string, purgeAt: string): Promise<boolean>;
+  /** held -> released, only while the hold is still held and expired at `now` (the sweep's release; never a committed order). */
+  releaseExpired(reservation: Reservation, event: EventEnvelope, now: string, purgeAt: string): Promise<boolean>;
   /** held -> committed (reserved units leave the stock), only while the hold has not expired at `now`. */
   commit(reservation: Reservation, now: string, purgeAt: string): Promise<boolean>;
   expiredHolds(now: string, limit: number): Promise<Reservation[]>;

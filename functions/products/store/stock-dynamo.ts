@@ -311,6 +311,19 @@ export class DynamoStockStore implements StockStore {
     );
   }
 
+  releaseExpired(reservation: Reservation, event: EventEnvelope, now: string, purgeAt: string): Promise<boolean> {
+    // The condition, not the caller's read, decides: the holds index is eventually consistent and a commit may have just landed.
+    return this.closing(
+      reservation,
+      'released',
+      '#status = :held AND expiresAt <= :now',
+      { ':held': S('held'), ':now': S(now) },
+      'SET available = available + :q, reserved = reserved - :q',
+      event,
+      purgeAt,
+    );
+  }
+
   async closeUnreserved(orderId: string, now: string, purgeAt: string): Promise<boolean> {
     return this.transactUnlessFirstFails(
       [
