@@ -9,8 +9,9 @@ async function mongoUri(): Promise<string> {
   if (cfg.MONGODB_SECRET_ARN) {
     const s = await readDatabaseSecret(cfg.MONGODB_SECRET_ARN);
     const u = encodeURIComponent;
-    // DocumentDB: TLS with the Amazon RDS CA (Lambda loads it via NODE_EXTRA_CA_CERTS), no retryable writes.
-    return `mongodb://${u(s.username)}:${u(s.password)}@${s.host}:${s.port}/?tls=true&replicaSet=rs0&readPreference=secondaryPreferred`;
+    // DocumentDB: TLS with the Amazon RDS CA (Lambda loads it via NODE_EXTRA_CA_CERTS), no retryable writes. Reads go to the
+    // primary (the driver's default): a lagging replica would fail version checks and existence checks right after a write.
+    return `mongodb://${u(s.username)}:${u(s.password)}@${s.host}:${s.port}/?tls=true&replicaSet=rs0`;
   }
   throw new Error('No MongoDB-compatible store configured: set MONGODB_URI');
 }

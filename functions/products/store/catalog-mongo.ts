@@ -157,7 +157,10 @@ export class MongoCatalogStore implements CatalogStore {
 
   async search(criteria: SearchCriteria): Promise<Product[]> {
     const { filter, sort } = searchPlan(criteria);
-    const docs = await this.model.collection.find(filter, { projection: listProjection, sort, limit: criteria.limit }).toArray();
+    // The one read that may lag: a public listing never precedes a write, and replicas are there to carry it.
+    const docs = await this.model.collection
+      .find(filter, { projection: listProjection, sort, limit: criteria.limit, readPreference: 'secondaryPreferred' })
+      .toArray();
     return docs.map((d) => toProduct(d as unknown as ProductDocument));
   }
 
