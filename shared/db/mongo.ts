@@ -1,6 +1,7 @@
 import mongoose from 'mongoose';
 import { cachedBy } from '../cache.ts';
 import { config } from '../config.ts';
+import { DependencyFailed } from '../errors.ts';
 import { readDatabaseSecret } from './secrets.ts';
 
 async function mongoUri(): Promise<string> {
@@ -40,4 +41,9 @@ export function mongoFor(service: string): Promise<mongoose.Connection> {
 
 export async function closeMongo(): Promise<void> {
   await Promise.all(connections.drain().map(async (c) => (await c)?.close()));
+}
+
+/** For a store's `.catch`: the database failed or timed out, which the API answers with a retryable 503. */
+export function mongoUnavailable(error: unknown): never {
+  throw new DependencyFailed('Database unavailable', { cause: (error as Error).message });
 }

@@ -1,8 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { Conflict } from '../../../shared/errors.ts';
+import { Conflict, DependencyFailed, NotFound } from '../../../shared/errors.ts';
+import { statusOf } from '../../../shared/http/errors.ts';
 import { InsufficientStock } from './errors.ts';
-import { availableAfter, decideAlerts, InventoryChange, normalizeLines, StockRequest } from './inventory.ts';
-import type { StockLevel } from './ports.ts';
+import {
+  availableAfter,
+  changeInventory,
+  decideAlerts,
+  getInventory,
+  InventoryChange,
+  type InventoryDeps,
+  normalizeLines,
+  StockRequest,
+} from './inventory.ts';
+import { type CatalogStore, type StockLevel, type StockStore, systemClock } from './ports.ts';
 
 const level = (over: Partial<StockLevel> = {}): StockLevel => ({
   productId: 'p',
@@ -67,5 +77,53 @@ describe('inventory rules', () => {
     const error = new InsufficientStock([{ productId: 'a', requested: 3 }]);
     expect(error.name).toBe('InsufficientStock');
     expect(error.code).toBe('INSUFFICIENT_STOCK');
+  });
+});
+
+describe('inventory of a product the catalog cannot confirm', () => {
+  const id = 'prd_0000000000aaaaaaaaaaaaaaaa';
+  const level: StockStore['level'] = async () => null;
+  const deps = (findById: CatalogStore['findById']): InventoryDeps => ({
+    stock: { level } as StockStore,
+    catalog: { findById, syncAvailability: async () => {} },
+    clock: systemClock,
+    holdMinutes: 15,
+    keepClosedDays: 30,
+    flush: async () => {},
+  });
+
+  it('a failing catalog is a dependency failure (503), not a missing product', async () => {
+    const down = deps(() => Promise.reject(new DependencyFailed('Database unavailable')));
+    const error = await getInventory(down, id).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DependencyFailed);
+    expect(statusOf(error as DependencyFailed)).toBe(503);
+    await expect(changeInventory(down, id, { set: 1, reason: 'count' }, 'admin')).rejects.toBeInstanceOf(DependencyFailed);
+    const bug = new TypeError('boom');
+    await expect(
+      getInventory(
+        deps(() => Promise.reject(bug)),
+        id,
+      ),
+    ).rejects.toBe(bug);
+  });
+
+  it('an unknown or malformed id is a 404', async () => {
+    await expect(
+      getInventory(
+        deps(async () => null),
+        id,
+      ),
+    ).rejects.toBeInstanceOf(NotFound);
+    const asked: string[] = [];
+    await expect(
+      getInventory(
+        deps(async (productId) => {
+          asked.push(productId);
+          return null;
+        }),
+        'not-a-product',
+      ),
+    ).rejects.toBeInstanceOf(NotFound);
+    expect(asked).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import type { EventEnvelope } from '../../../shared/events/envelope.ts';
 import { createEvent } from '../../../shared/events/envelope.ts';
 import { InsufficientStock, ReservationClosed, ReservationExpired } from './errors.ts';
 import type { CatalogStore, Clock, Reservation, StockLevel, StockLine, StockStore } from './ports.ts';
+import { isProductId } from './product.ts';
 
 export const DEFAULT_LOW_STOCK_THRESHOLD = 5;
 
@@ -49,7 +50,8 @@ const view = (l: StockLevel): InventoryView => ({
 });
 
 async function existingProduct(deps: InventoryDeps, productId: string): Promise<void> {
-  const product = await deps.catalog.findById(productId).catch(() => null);
+  // Only a malformed id is a 404 without asking; a failing catalog propagates (503), it does not make the product vanish.
+  const product = isProductId(productId) ? await deps.catalog.findById(productId) : null;
   if (!product) throw new NotFound(`No product ${productId}`);
 }
 

@@ -1,4 +1,5 @@
 import mongoose, { type Connection, type Model } from 'mongoose';
+import { mongoUnavailable } from '../../../shared/db/mongo.ts';
 import type { EventEnvelope } from '../../../shared/events/envelope.ts';
 import type { CatalogStore, PendingEvents, SearchCriteria } from '../domain/ports.ts';
 import type { Product } from '../domain/product.ts';
@@ -139,7 +140,7 @@ export class MongoCatalogStore implements CatalogStore {
   }
 
   async findById(id: string): Promise<Product | null> {
-    const doc = await this.model.collection.findOne({ _id: id } as never, { projection: listProjection });
+    const doc = await this.model.collection.findOne({ _id: id } as never, { projection: listProjection }).catch(mongoUnavailable);
     return doc ? toProduct(doc as unknown as ProductDocument) : null;
   }
 
