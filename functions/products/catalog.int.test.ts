@@ -245,6 +245,16 @@ describe('pagination', () => {
     },
   );
 
+  it('pages by name through the longest non-ASCII names', async () => {
+    const cat = category();
+    const names = ['ﷺ'.repeat(200), 'ﷺ'.repeat(199) + 'a', '東京都渋谷区の職人が手作りした陶器の湯呑'.repeat(10)];
+    const ids = [];
+    for (const name of [...names, ...names])
+      ids.push((await create({ name, category: cat, price: { amount: 1, currency: 'USD' } })).id);
+    const all = await listAll({ category: cat, sort: 'name', limit: '1' });
+    expect(all.toSorted()).toEqual(ids.toSorted());
+  });
+
   it('caps the page size at 100 and defaults to 20', async () => {
     expect((await invokeHttp(listProducts, { query: { limit: '101' } })).status).toBe(400);
     const cat = category();

@@ -103,15 +103,18 @@ export function deleteProduct(deps: CatalogDeps, id: string, correlationId: stri
   });
 }
 
-function sortValue(product: Product, sort: SearchQuery['sort']): string | number {
+/** What a cursor carries: the sort value, except that name pages carry the name itself (see searchProducts). */
+function cursorValue(product: Product, sort: SearchQuery['sort']): string | number {
   if (sort === 'price_asc' || sort === 'price_desc') return product.price.amount;
-  if (sort === 'name') return nameKey(product.name);
+  if (sort === 'name') return product.name;
   return product.createdAt;
 }
 
 /** Keyset pagination: the cursor is the last item's sort value and id, so pages never overlap or skip while products are added. */
 export async function searchProducts(deps: Pick<CatalogDeps, 'catalog'>, query: SearchQuery): Promise<Page<Product>> {
-  const after = query.cursor ? decodeCursor(query.cursor, query.sort) : undefined;
+  const decoded = query.cursor ? decodeCursor(query.cursor, query.sort) : undefined;
+  // The sort key is derived from the name and NFKD can make it 18 times longer (ﷺ); the name is bounded, so it travels instead.
+  const after = decoded?.sort === 'name' ? { ...decoded, value: nameKey(String(decoded.value)) } : decoded;
   const found = await deps.catalog.search({
     tokens: query.q ? queryTokens(query.q) : [],
     category: query.category,
@@ -126,7 +129,7 @@ export async function searchProducts(deps: Pick<CatalogDeps, 'catalog'>, query: 
   const last = items.at(-1);
   const nextCursor =
     found.length > query.limit && last
-      ? encodeCursor({ sort: query.sort, value: sortValue(last, query.sort), id: last.id })
+      ? encodeCursor({ sort: query.sort, value: cursorValue(last, query.sort), id: last.id })
       : null;
   return { items, nextCursor };
 }

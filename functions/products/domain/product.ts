@@ -92,9 +92,10 @@ export const SearchQuery = z
       .transform((v) => v === 'true')
       .optional(),
     sort: z.enum(sorts).default('newest'),
+    // Worst issued cursor: a 200-char name JSON-escaped at 6 bytes a char (control characters, lone surrogates), base64url: 1,675.
     cursor: z
       .string()
-      .regex(/^[A-Za-z0-9_-]{1,600}$/)
+      .regex(/^[A-Za-z0-9_-]{1,1700}$/)
       .optional(),
     limit: z
       .string()
