@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { generateProduct } from '../../functions/products/store/generate.ts';
 import { resetConfig } from '../../shared/config.ts';
 import { adminToken, api, eventsOnBus, registerCustomer } from '../support/api.ts';
 
 const call = api();
+/** The demo catalog the runtime seeds (infra/offline/seed/products.ts): generated products 0..299 of set 'demo'. */
+const seeded = Array.from({ length: 300 }, (_, n) => generateProduct('demo', n).product);
 let admin: string;
 
 beforeAll(async () => {
@@ -12,19 +15,27 @@ beforeAll(async () => {
 
 describe('products through the offline gateway', () => {
   it('serves the seeded catalog publicly, with search and cursors', async () => {
-    const page = await call<{ items: Array<{ id: string; category: string }>; nextCursor: string }>(
-      'GET',
-      '/products?limit=50&sort=price_asc',
-    );
+    type Listing = {
+      items: Array<{ id: string; name: string; category: string; price: { amount: number } }>;
+      nextCursor: string;
+    };
+    const page = await call<Listing>('GET', '/products?limit=50&sort=price_asc');
     expect(page.status).toBe(200);
     expect(page.body.items).toHaveLength(50);
-    const next = await call<{ items: Array<{ id: string }> }>(
-      'GET',
-      `/products?limit=50&sort=price_asc&cursor=${page.body.nextCursor}`,
-    );
+    expect(page.body.nextCursor).toBeTruthy();
+    // The seed alone fills two pages, so "no overlap" cannot pass on an empty second page.
+    const next = await call<Listing>('GET', `/products?limit=50&sort=price_asc&cursor=${page.body.nextCursor}`);
+    expect(next.status).toBe(200);
+    expect(next.body.items).toHaveLength(50);
     expect(next.body.items.some((i) => page.body.items.some((p) => p.id === i.id))).toBe(false);
-    const search = await call<{ items: Array<{ name: string }> }>('GET', '/products?q=knife&category=home-kitchen');
-    expect(search.body.items.every((i) => /knife/i.test(i.name))).toBe(true);
+    expect(next.body.items[0]!.price.amount).toBeGreaterThanOrEqual(page.body.items.at(-1)!.price.amount);
+
+    const seededKnives = seeded.filter((p) => p.category === 'home-kitchen' && /knife/i.test(p.name)).map((p) => p.id);
+    expect(seededKnives.length).toBeGreaterThan(0);
+    const search = await call<Listing>('GET', '/products?q=knife&category=home-kitchen&limit=100');
+    expect(search.status).toBe(200);
+    expect(search.body.items.map((i) => i.id)).toEqual(expect.arrayContaining(seededKnives));
+    expect(search.body.items.every((i) => /knife/i.test(i.name) && i.category === 'home-kitchen')).toBe(true);
     expect((await call('GET', '/products?price[$ne]=0')).status).toBe(400);
   });
 
