@@ -33,5 +33,8 @@ describe('search tokens', () => {
 
   it('sorts names case- and accent-insensitively', () => {
     expect(nameKey('Émile  Zola')).toBe(nameKey('emile zola'));
+    // NFKD turns U+FDFA into 18 letters: the key of the longest such name must still fit a DocumentDB index key.
+    for (const name of ['ﷺ'.repeat(200), '𝒜'.repeat(200), '日本語の商品名'.repeat(28)])
+      expect(Buffer.byteLength(nameKey(name), 'utf8')).toBeLessThanOrEqual(2048);
   });
 });

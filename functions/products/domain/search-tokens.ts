@@ -51,7 +51,13 @@ export function queryTokens(query: string): string[] {
   return [...out];
 }
 
-/** Sort key for names: the same normalization, so "Émile" sorts beside "emile". */
+/** Code points kept in a name's sort key: at most 1,200 UTF-8 bytes, within DocumentDB's 2,048-byte index keys. */
+const NAME_KEY_MAX = 300;
+
+/**
+ * Sort key for names: the same normalization, so "Émile" sorts beside "emile". Cut to NAME_KEY_MAX code points (NFKD
+ * can make one character eighteen): names alike that far tie and page by id, which keeps keyset paging exact.
+ */
 export function nameKey(name: string): string {
-  return words(name).join(' ');
+  return Array.from(words(name).join(' ')).slice(0, NAME_KEY_MAX).join('');
 }
