@@ -31,6 +31,8 @@ export interface RuntimeOptions {
   apiKey?: string;
   /** How often scheduled functions (e.g. the outbox sweep) run offline. */
   scheduleEveryMs?: number;
+  /** Aborting it (Ctrl-C during startup) ends the start early; what had started is stopped before the rejection. */
+  signal?: AbortSignal;
   log?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
 }
@@ -79,6 +81,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const metrics = new PrometheusMetrics();
   const bus = new LocalEventBus(services);
   try {
+    options.signal?.throwIfAborted();
     const awsEndpoint = createAwsEndpoint(eventBridgeOperations(bus));
     servers.push(awsEndpoint);
     const awsPort = await listen(awsEndpoint, options.awsPort ?? (options.ports === 'free' ? 0 : 3001));
@@ -167,6 +170,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const seeded: Record<string, unknown> = {};
     if (options.seed) {
       for (const seeder of seeders) {
+        options.signal?.throwIfAborted();
         const started = performance.now();
         const out = await seeder.seed({ log: (m) => log(`seed ${seeder.service}: ${m}`) });
         log(`seed ${seeder.service}: ${Math.round(performance.now() - started)} ms`);

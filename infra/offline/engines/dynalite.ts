@@ -88,7 +88,18 @@ export async function startDynalite(options: DynaliteOptions): Promise<Engine> {
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  await ensureTables(client, options.tables);
+  const stop = async () => {
+    client.destroy();
+    transactions?.close();
+    const s = server;
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+  };
+  try {
+    await ensureTables(client, options.tables);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
   const tableEnv = Object.fromEntries(options.tables.map((t) => [`TABLE_${t.name.toUpperCase()}`, localTableName(t.name)]));
   return {
     name: 'dynamodb',
@@ -103,11 +114,6 @@ export async function startDynalite(options: DynaliteOptions): Promise<Engine> {
         return { name: 'dynamodb', mode: server ? 'embedded' : 'external', ok: false, detail: (error as Error).message };
       }
     },
-    async stop() {
-      client.destroy();
-      transactions?.close();
-      const s = server;
-      if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
-    },
+    stop,
   };
 }

@@ -1,9 +1,26 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mongoose from 'mongoose';
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { startEngines } from './index.ts';
+import { freePort } from './ports.ts';
+import { startPostgres } from './postgres.ts';
+
+function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.connect(port, '127.0.0.1');
+  });
+}
 
 describe('external engines', () => {
   it('uses DATABASE_URL_<SERVICE>, MONGODB_URI and DYNAMODB_ENDPOINT instead of starting its own', async () => {
@@ -85,5 +102,21 @@ describe('embedded engines (started once by the integration global setup)', () =
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toHaveProperty('TableNames');
+  });
+});
+
+describe('an engine that fails after its server started', () => {
+  it('stops the PostgreSQL it started when creating the service databases fails, before rejecting', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'pg-fail-'));
+    const port = await freePort();
+    try {
+      // Not an SQL identifier: CREATE ROLE fails once the server is up.
+      await expect(startPostgres({ dataDir, port, services: ['not-an-identifier'], external: {} })).rejects.toThrow(/syntax/);
+      expect(await acceptsConnections(port)).toBe(false);
+    } finally {
+      const pidFile = join(dataDir, 'postmaster.pid');
+      if (existsSync(pidFile)) process.kill(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), 'SIGINT');
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });

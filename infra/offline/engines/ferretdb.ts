@@ -12,7 +12,22 @@ export interface FerretOptions {
   binary: string;
   /** MONGODB_URI of an existing MongoDB-compatible server (e.g. DocumentDB through a tunnel); skips FerretDB. */
   externalUri?: string;
+  /** How long FerretDB may take to listen before the start fails (and the child is stopped). */
+  startTimeoutMs?: number;
   log?: (line: string) => void;
+}
+
+/** SIGTERM, then SIGKILL if it lingers; resolves once the process has exited (and been reaped). */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
 }
 
 /**
@@ -44,9 +59,19 @@ export async function startFerretDB(options: FerretOptions): Promise<Engine> {
     current.on('exit', () => {
       exited = true;
     });
+    // A binary that cannot be spawned reports it here; unheard, the event would crash the process.
+    current.on('error', (error) => {
+      exited = true;
+      options.log?.(`ferretdb: ${error.message}`);
+    });
     current.stdout?.on('data', (d) => options.log?.(String(d)));
     current.stderr?.on('data', (d) => options.log?.(String(d)));
-    await waitForPort(options.port, 20_000, () => !exited);
+    try {
+      await waitForPort(options.port, options.startTimeoutMs ?? 20_000, () => !exited);
+    } catch (error) {
+      await stopChild(current);
+      throw error;
+    }
   }
   return {
     name: 'ferretdb',
@@ -71,16 +96,7 @@ export async function startFerretDB(options: FerretOptions): Promise<Engine> {
       }
     },
     async stop() {
-      const c = child;
-      if (!c || c.exitCode !== null) return;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => c.kill('SIGKILL'), 5_000);
-        c.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        c.kill('SIGTERM');
-      });
+      if (child) await stopChild(child);
     },
   };
 }

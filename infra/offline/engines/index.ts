@@ -76,6 +76,7 @@ export async function startEngines(options: EnginesOptions): Promise<Engines> {
       }),
     ),
   ]);
+  // A starter that rejects has already stopped whatever it started, so only the engines that started are left to stop.
   const all = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failures = started.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
   const stop = async () => {

