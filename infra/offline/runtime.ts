@@ -12,6 +12,7 @@ import { createHttpGateway, sendJson } from './http-gateway.ts';
 import { invoke } from './lambda.ts';
 import { localPowertoolsEnv } from './local-env.ts';
 import { PrometheusMetrics } from './metrics.ts';
+import { startSchedules } from './schedules.ts';
 import { seeders } from './seed/index.ts';
 
 /** The API key `npm start` accepts unless OFFLINE_API_KEY says otherwise; printed at start. */
@@ -29,8 +30,11 @@ export interface RuntimeOptions {
   burstLimit?: number;
   /** The API key clients send offline (x-api-key), with its usage plan limits. */
   apiKey?: string;
-  /** How often scheduled functions (e.g. the outbox sweep) run offline. */
-  scheduleEveryMs?: number;
+  /**
+   * The offline length of one catalog minute (default 2 s): a schedule runs every `everyMinutes` of them,
+   * so the 1-minute outbox relays run every 2 s and the hourly housekeeping every 2 min.
+   */
+  scheduleMinuteMs?: number;
   /** Aborting it (Ctrl-C during startup) ends the start early; what had started is stopped before the rejection. */
   signal?: AbortSignal;
   log?: (line: string) => void;
@@ -77,7 +81,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     env,
   });
   const servers: Server[] = [];
-  const timers: NodeJS.Timeout[] = [];
+  let schedules: { stop(): void } | undefined;
   const metrics = new PrometheusMetrics();
   const bus = new LocalEventBus(services);
   try {
@@ -142,30 +146,21 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     process.env.API_BASE_URL = url;
     resetConfig();
 
-    let stopping = false;
-    for (const service of services) {
-      for (const schedule of service.schedules ?? []) {
-        let running = false;
-        timers.push(
-          setInterval(async () => {
-            if (running || stopping) return;
-            running = true;
-            try {
-              await invoke(
-                service.name,
-                schedule.handler,
-                { source: 'aws.scheduler', 'detail-type': 'Scheduled Event', detail: {} },
-                60,
-              );
-            } catch (error) {
-              log(`schedule ${service.name}.${schedule.name} failed: ${(error as Error).message}`);
-            } finally {
-              running = false;
-            }
-          }, options.scheduleEveryMs ?? 2_000),
-        );
-      }
-    }
+    schedules = startSchedules(services, {
+      minuteMs: options.scheduleMinuteMs ?? 2_000,
+      run: async (service, schedule) => {
+        try {
+          await invoke(
+            service.name,
+            schedule.handler,
+            { source: 'aws.scheduler', 'detail-type': 'Scheduled Event', detail: {} },
+            60,
+          );
+        } catch (error) {
+          log(`schedule ${service.name}.${schedule.name} failed: ${(error as Error).message}`);
+        }
+      },
+    });
 
     const seeded: Record<string, unknown> = {};
     if (options.seed) {
@@ -187,8 +182,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       env: { ...runtimeEnv, API_BASE_URL: url, API_KEY: apiKey, ENGINE_PIDS: engines.pids().join(',') },
       seeded,
       async stop() {
-        stopping = true;
-        for (const t of timers) clearInterval(t);
+        schedules?.stop();
         await Promise.all(
           servers.map((s) => {
             const closed = new Promise<void>((r) => s.close(() => r()));
@@ -204,7 +198,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       },
     };
   } catch (error) {
-    for (const t of timers) clearInterval(t);
+    schedules?.stop();
     for (const s of servers) s.close();
     await closePools();
     await closeMongo();

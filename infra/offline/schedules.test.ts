@@ -1,0 +1,38 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { defineService } from '../../shared/service.ts';
+import { startSchedules } from './schedules.ts';
+
+describe('startSchedules', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('runs each schedule every `everyMinutes` offline minutes, so an hourly one runs 60 times less often', async () => {
+    vi.useFakeTimers();
+    const users = defineService({
+      name: 'users',
+      description: '',
+      stores: {},
+      routes: [],
+      schedules: [
+        { name: 'outbox-relay', everyMinutes: 1, handler: 'handlers/relay-outbox' },
+        { name: 'housekeeping', everyMinutes: 60, handler: 'handlers/housekeeping' },
+      ],
+    });
+    const runs: Record<string, number> = { 'outbox-relay': 0, housekeeping: 0 };
+    const schedules = startSchedules([users], {
+      minuteMs: 2_000,
+      run: async (_service, schedule) => {
+        runs[schedule.name]! += 1;
+      },
+    });
+    try {
+      await vi.advanceTimersByTimeAsync(2 * 60 * 2_000);
+      expect(runs).toEqual({ 'outbox-relay': 120, housekeeping: 2 });
+    } finally {
+      schedules.stop();
+    }
+    await vi.advanceTimersByTimeAsync(60 * 2_000);
+    expect(runs).toEqual({ 'outbox-relay': 120, housekeeping: 2 });
+  });
+});
