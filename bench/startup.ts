@@ -9,7 +9,7 @@ const root = join(import.meta.dirname, '..');
 
 async function timeToReady(dataDir: string): Promise<number> {
   const started = performance.now();
-  const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'infra', 'offline', 'start.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'infra', 'offline', 'start.ts')], {
     cwd: root,
     env: { ...process.env, PORTS: 'free', DATA_DIR: dataDir, LOG_LEVEL: 'ERROR' },
     stdio: ['ignore', 'pipe', 'pipe'],

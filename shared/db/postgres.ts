@@ -40,6 +40,8 @@ const pools = cachedBy(async (service: string) => {
   });
   // An idle client's network error must not crash the process; the pool drops that client.
   pool.on('error', () => {});
+  // Nor may a checked-out one's (the server stopping mid-query): its query rejects, which the caller handles.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 });
 

@@ -18,7 +18,8 @@ export interface OfflineProcess {
 /** Starts `infra/offline/start.ts` exactly as `npm start` does, but on free ports with a throwaway data dir. */
 export async function startOfflineProcess(extraEnv: Record<string, string> = {}): Promise<OfflineProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), 'shop-e2e-'));
-  const child = spawn(join(repoRoot, 'node_modules', '.bin', 'tsx'), [join(repoRoot, 'infra', 'offline', 'start.ts')], {
+  // Node itself with the tsx loader, as `npm start` runs it: the tsx CLI wrapper can kill a busy child before it cleans up.
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'infra', 'offline', 'start.ts')], {
     cwd: repoRoot,
     env: { ...process.env, PORTS: 'free', DATA_DIR: dataDir, LOG_LEVEL: 'ERROR', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
