@@ -27,6 +27,11 @@ export interface RouteSpec {
   probesEveryStore?: boolean;
 }
 
+/** What every subscription rule matches besides its detail-types: events from this platform's services only. */
+export const SUBSCRIPTION_SOURCE_PREFIX = 'shop.';
+/** Receives of one message before its subscription's queue moves it to the DLQ (CDK and the offline bus). */
+export const SUBSCRIPTION_MAX_RECEIVES = 3;
+
 /** An EventBridge rule delivering matching events to an SQS queue (with DLQ) drained by one function. */
 export interface SubscriptionSpec {
   name: string;
@@ -68,7 +73,7 @@ export interface ServiceManifest {
   subscriptions?: SubscriptionSpec[];
   sagaTasks?: SagaTaskSpec[];
   schedules?: ScheduleSpec[];
-  /** Events this service publishes (detail-types); used for IAM and docs. */
+  /** Events this service publishes (detail-types); a unit test holds it equal to the events registry. */
   publishes?: string[];
   /** The API's Lambda authorizer (only the gateway service has one). */
   authorizer?: { handler: string; resultTtlSeconds: number };

@@ -35,6 +35,7 @@ describe('LocalEventBus', () => {
     const results = bus.put([
       { Source: 'shop.orders', DetailType: 'order.created', Detail: JSON.stringify({ id: 'e1' }) },
       { Source: 'shop.orders', DetailType: 'order.shipped', Detail: JSON.stringify({ id: 'e2' }) },
+      { Source: 'partner.orders', DetailType: 'order.created', Detail: JSON.stringify({ id: 'e3' }) },
     ]);
     expect(results.every((r) => r.EventId)).toBe(true);
     await bus.drain();

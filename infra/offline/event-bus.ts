@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { ServiceManifest } from '../../shared/service.ts';
+import { type ServiceManifest, SUBSCRIPTION_MAX_RECEIVES, SUBSCRIPTION_SOURCE_PREFIX } from '../../shared/service.ts';
 import { invoke } from './lambda.ts';
 
 export interface BusEntry {
@@ -60,7 +60,7 @@ export class LocalEventBus {
         name: sub.name,
         events: new Set(sub.events),
         handler: sub.handler,
-        maxReceiveCount: 3,
+        maxReceiveCount: SUBSCRIPTION_MAX_RECEIVES,
       })),
     );
   }
@@ -91,7 +91,11 @@ export class LocalEventBus {
       };
       this.log.push(event);
       if (this.log.length > (this.options.maxLog ?? 5_000)) this.log.shift();
-      for (const rule of this.rules.filter((r) => r.events.has(entry.DetailType))) this.track(this.deliver(event, rule));
+      // The same pattern CDK gives each rule: a platform source and one of the subscription's detail-types.
+      const matches = this.rules.filter(
+        (r) => entry.Source.startsWith(SUBSCRIPTION_SOURCE_PREFIX) && r.events.has(entry.DetailType),
+      );
+      for (const rule of matches) this.track(this.deliver(event, rule));
       for (const listener of this.listeners) listener(event);
       return { EventId: event.id };
     });

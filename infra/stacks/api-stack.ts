@@ -13,7 +13,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as triggers from 'aws-cdk-lib/triggers';
 import type { Construct } from 'constructs';
-import { functionId, type ServiceManifest } from '../../shared/service.ts';
+import { functionId, type ServiceManifest, SUBSCRIPTION_MAX_RECEIVES, SUBSCRIPTION_SOURCE_PREFIX } from '../../shared/service.ts';
 import type { DeploySettings } from '../config.ts';
 import { ServiceFunction } from '../constructs/service-function.ts';
 
@@ -223,12 +223,12 @@ export class ApiStack extends Stack {
           visibilityTimeout: Duration.seconds(6 * 30),
           encryption: sqs.QueueEncryption.SQS_MANAGED,
           enforceSSL: true,
-          deadLetterQueue: { queue: dlq, maxReceiveCount: 3 },
+          deadLetterQueue: { queue: dlq, maxReceiveCount: SUBSCRIPTION_MAX_RECEIVES },
         });
         new events.Rule(this, `Rule-${service.name}-${sub.name}`, {
           eventBus: props.bus,
           description: `${service.name}.${sub.name}`,
-          eventPattern: { source: events.Match.prefix('shop.'), detailType: sub.events },
+          eventPattern: { source: events.Match.prefix(SUBSCRIPTION_SOURCE_PREFIX), detailType: sub.events },
           targets: [new targets.SqsQueue(queue)],
         });
         fn.addEventSource(
