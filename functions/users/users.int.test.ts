@@ -13,6 +13,7 @@ import { purgeExpired } from './domain/housekeeping.ts';
 import { currentScryptParams, hashPassword, needsRehash } from './domain/passwords.ts';
 import type { SessionPolicy } from './domain/ports.ts';
 import { changePassword, hashRefreshToken, login, logout, refreshSession } from './domain/sessions.ts';
+import { PgSessionStore } from './store/pg-sessions.ts';
 
 // verifyPassword, wrapped so a test can see which stored hashes a sign-in derived against; it still does the work.
 const verifyCalls = vi.hoisted(() => vi.fn<(password: string, stored: string) => void>());
@@ -226,6 +227,14 @@ describe('sign-in and sessions', () => {
     await expect(refreshSession(app, laptop.refreshToken)).resolves.toMatchObject({ user: { email } });
   });
 
+  it('lets two devices sign in at once while the hash is upgraded under them', async () => {
+    const { email, user } = await customer();
+    const current = (await app.users.findById(user.id))!.passwordHash;
+    await app.users.setPasswordHash(user.id, await hashPassword(password, { N: 2 ** 12, r: 8, p: 1 }), current);
+    const both = await Promise.allSettled([1, 2].map(() => login(app, { email, password, clientIp: uniqueIp() })));
+    expect(both.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+  });
+
   it('upgrades a hash made with older parameters on the next sign-in', async () => {
     const { email, user } = await customer();
     const current = (await app.users.findById(user.id))!.passwordHash;
@@ -275,6 +284,18 @@ describe('login throttling', () => {
     expect(reasons.filter((r) => r === 'Unauthorized')).toHaveLength(policy.perAccount.maxFailures);
     expect(reasons.filter((r) => r === 'TooManyRequests')).toHaveLength(20 - policy.perAccount.maxFailures);
     await expect(login(app, { email, password, clientIp: uniqueIp() })).rejects.toBeInstanceOf(TooManyRequests);
+  });
+
+  it('does not charge a client for attempts refused by a locked account (locking a few emails cannot lock an office)', async () => {
+    const ip = uniqueIp();
+    const victim = uniqueEmail();
+    for (let i = 0; i < policy.perAccount.maxFailures; i++)
+      await expect(wrong(victim, uniqueIp())).rejects.toBeInstanceOf(Unauthorized);
+    for (let i = 0; i < policy.perClient.maxFailures + 2; i++)
+      await expect(wrong(victim, ip)).rejects.toBeInstanceOf(TooManyRequests);
+    const colleague = uniqueEmail();
+    await registerCustomer(app, { email: colleague, password, name: 'Colleague' }, ctx);
+    await expect(login(app, { email: colleague, password, clientIp: ip })).resolves.toMatchObject({ user: { email: colleague } });
   });
 
   it('does not charge a client for right passwords (an office behind one address signs in all day)', async () => {
@@ -416,6 +437,67 @@ describe('password change', () => {
     await expect(login(racing, { email, password, clientIp: uniqueIp() })).rejects.toBeInstanceOf(Unauthorized);
     const { rows } = await pool.query('SELECT 1 FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL', [user.id]);
     expect(rows).toEqual([]);
+  });
+
+  it('signs out a refresh that was committing while the password changed', async () => {
+    const { email, user, principal } = await holder();
+    const session = await login(app, { email, password, clientIp: uniqueIp() });
+    // A refresh whose transaction is held just before COMMIT, its successor token written but not yet visible.
+    let atCommit!: () => void;
+    const reachedCommit = new Promise<void>((resolve) => {
+      atCommit = resolve;
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const gatedPool = Object.assign(Object.create(pool), {
+      connect: async () => {
+        const client = await pool.connect();
+        const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+        return Object.assign(Object.create(client), {
+          query: async (...args: unknown[]) => {
+            if (args[0] === 'COMMIT') {
+              atCommit();
+              await gate;
+            }
+            return query(...args);
+          },
+          release: client.release.bind(client),
+        });
+      },
+    }) as Pool;
+    const refreshing = refreshSession({ ...app, sessions: new PgSessionStore(gatedPool) }, session.refreshToken);
+    await reachedCommit;
+    const changing = change(principal, user.id, password);
+    // Either the change finishes at once (it did not wait for the refresh), or it waits on a lock the refresh holds.
+    const blocked = async () => {
+      for (;;) {
+        const { rows } = await pool.query(
+          "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        );
+        if (rows.length) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    await Promise.race([changing, blocked()]);
+    release();
+    const refreshed = await refreshing;
+    await changing;
+    await expect(refreshSession(app, refreshed.refreshToken)).rejects.toBeInstanceOf(Unauthorized);
+    const { rows } = await pool.query('SELECT 1 FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL', [user.id]);
+    expect(rows).toEqual([]);
+  });
+
+  it('counts wrong current passwords per user too, so changing the email buys no fresh guesses', async () => {
+    const { user, principal } = await holder();
+    const clientIp = uniqueIp();
+    for (let round = 0; round < 2; round++) {
+      await updateUser(app, principal, user.id, { email: uniqueEmail() }, ctx);
+      for (let i = 0; i < policy.perAccount.maxFailures && round === 0; i++)
+        await expect(change(principal, user.id, 'Not-My-Password-1', newPassword, clientIp)).rejects.toBeInstanceOf(Forbidden);
+    }
+    await expect(change(principal, user.id, 'Not-My-Password-1')).rejects.toBeInstanceOf(TooManyRequests);
   });
 
   it('lets only one of two concurrent changes win', async () => {

@@ -35,24 +35,27 @@ function timingDummy(): Promise<string> {
 
 const badCredentials = () => new Unauthorized('Email or password is wrong');
 export const accountKey = (email: string) => `account:${email}`;
+export const userKey = (userId: string) => `user:${userId}`;
 export const clientKey = (ip: string) => `client:${ip}`;
 
 /**
- * Every password check is counted before it runs, per account and per client, so a burst of concurrent guesses is
- * held to the limit. A right password gives its attempts back: the account starts over, the client is not charged.
+ * Every password check is counted before it runs, per account (`accounts`: the email, and the user id where known, so
+ * changing the email resets nothing) and per client, so a burst of concurrent guesses is held to the limit. A refused
+ * check gives back what it was counted against; a right password does too: the account starts over, the client is
+ * not charged.
  */
-async function admitPasswordCheck(deps: UsersDeps, email: string, clientIp: string) {
-  const account = accountKey(email);
+async function admitPasswordCheck(deps: UsersDeps, accounts: string[], clientIp: string) {
   const client = clientKey(clientIp);
-  const waits = await Promise.all([
-    deps.throttle.admit(account, deps.policy.perAccount),
-    deps.throttle.admit(client, deps.policy.perClient),
-  ]);
+  const keys = [...accounts.map((key) => ({ key, rule: deps.policy.perAccount })), { key: client, rule: deps.policy.perClient }];
+  const waits = await Promise.all(keys.map(({ key, rule }) => deps.throttle.admit(key, rule)));
   const wait = Math.max(...waits);
-  if (wait > 0) throw new TooManyRequests('Too many failed password attempts; try again later', wait);
+  if (wait > 0) {
+    await Promise.all(keys.filter((_, i) => waits[i] === 0).map(({ key }) => deps.throttle.forgive(key)));
+    throw new TooManyRequests('Too many failed password attempts; try again later', wait);
+  }
   return {
     succeeded: async () => {
-      await deps.throttle.clear(account);
+      for (const key of accounts) await deps.throttle.clear(key);
       await deps.throttle.forgive(client);
     },
   };
@@ -82,7 +85,7 @@ export interface LoginInput {
  */
 export async function login(deps: UsersDeps, input: LoginInput): Promise<Session> {
   const email = normalizeEmail(input.email);
-  const attempt = await admitPasswordCheck(deps, email, input.clientIp);
+  const attempt = await admitPasswordCheck(deps, [accountKey(email)], input.clientIp);
   const user = await deps.users.findByEmail(email);
   const valid = await verifyPassword(input.password, user?.passwordHash ?? (await timingDummy()));
   if (!user || !valid) throw badCredentials();
@@ -95,11 +98,15 @@ export async function login(deps: UsersDeps, input: LoginInput): Promise<Session
   const refreshToken = newRefreshToken();
   const familyId = newId('rtf');
   const expiresAt = new Date(deps.now().getTime() + deps.policy.refreshTokenTtlSeconds * 1000);
-  const stored = await deps.sessions.insert(
-    { tokenHash: hashRefreshToken(refreshToken), familyId, userId: user.id, expiresAt: expiresAt.toISOString() },
-    passwordHash,
-  );
-  // The password changed while this sign-in checked the old one: the change signed everybody out, this one included.
+  const record = { tokenHash: hashRefreshToken(refreshToken), familyId, userId: user.id, expiresAt: expiresAt.toISOString() };
+  let stored = await deps.sessions.insert(record, passwordHash);
+  if (!stored) {
+    // The hash moved since the check: another sign-in rehashed the same password (it still verifies: go on), or the
+    // password was changed (it does not: that change signed everybody out, this sign-in included).
+    const current = (await deps.users.findById(user.id))?.passwordHash;
+    if (current && current !== passwordHash && (await verifyPassword(input.password, current)))
+      stored = await deps.sessions.insert(record, current);
+  }
   if (!stored) throw badCredentials();
   return startSession(deps, user, refreshToken, expiresAt);
 }
@@ -178,7 +185,7 @@ export async function changePassword(
     throw new ValidationFailed('The new password must differ from the current one', [
       { path: 'newPassword', message: 'must differ from the current password', in: 'body' },
     ]);
-  const attempt = await admitPasswordCheck(deps, user.email, change.clientIp);
+  const attempt = await admitPasswordCheck(deps, [accountKey(user.email), userKey(user.id)], change.clientIp);
   if (!(await verifyPassword(change.currentPassword, user.passwordHash)))
     throw new Forbidden('The current password is wrong', { field: 'currentPassword' });
   const changedAt = deps.now().toISOString();
