@@ -10,7 +10,11 @@ export const SIGNING_ALG = 'ES256';
 export interface RetiredKey {
   publicJwk: JWK;
   retiredAt: string;
+  /** After this it verifies nothing, even before the next rotation removes it. */
+  verifiesUntil?: string;
 }
+
+const stillVerifies = (key: RetiredKey, at: Date) => !key.verifiesUntil || Date.parse(key.verifiesUntil) > at.getTime();
 
 /** What a key store persists: the key pair as JWKs, identified by the public key's thumbprint, and retired public keys. */
 export interface StoredSigningKey {
@@ -59,14 +63,19 @@ export async function rotateSigningKey(
 ): Promise<StoredSigningKey> {
   const next = await generateSigningKey(now);
   if (keepSeconds <= 0) return next;
-  const cutoff = now.getTime() - keepSeconds * 1000;
-  const stillValid = (current.previous ?? []).filter((k) => Date.parse(k.retiredAt) >= cutoff);
-  return { ...next, previous: [{ publicJwk: current.publicJwk, retiredAt: now.toISOString() }, ...stillValid] };
+  const retired: RetiredKey = {
+    publicJwk: current.publicJwk,
+    retiredAt: now.toISOString(),
+    verifiesUntil: new Date(now.getTime() + keepSeconds * 1000).toISOString(),
+  };
+  return { ...next, previous: [retired, ...(current.previous ?? []).filter((k) => stillVerifies(k, now))] };
 }
 
-export async function toSigningKeys(stored: StoredSigningKey): Promise<SigningKeys> {
+/** The key to sign with and the JWKS: the current key and the retired keys still within their `verifiesUntil`. */
+export async function toSigningKeys(stored: StoredSigningKey, now = new Date()): Promise<SigningKeys> {
   const privateKey = (await importJWK(stored.privateJwk, SIGNING_ALG)) as CryptoKey;
-  return { kid: stored.kid, privateKey, publicJwks: [stored.publicJwk, ...(stored.previous ?? []).map((k) => k.publicJwk)] };
+  const retired = (stored.previous ?? []).filter((k) => stillVerifies(k, now)).map((k) => k.publicJwk);
+  return { kid: stored.kid, privateKey, publicJwks: [stored.publicJwk, ...retired] };
 }
 
 function parseStored(text: string, where: string): StoredSigningKey {

@@ -221,6 +221,10 @@ describe('signing key rotation', () => {
     await expect(later.verify(beforeRotation.token)).rejects.toBeInstanceOf(Unauthorized);
     await expect(later.verify(afterRotation.token)).resolves.toMatchObject(customer);
 
+    // Kept means kept for that long, not until the next rotation: two hours on, with no rotation, it is gone.
+    const keysLater = await toSigningKeys(second, new Date(t0.getTime() + 2 * HOUR * 1000));
+    expect(keysLater.publicJwks.map((k) => k.kid)).toEqual([second.kid]);
+
     // After a leak: nothing older is kept, so every token signed before is refused.
     const emergency = new AccessTokens(await toSigningKeys(await rotateSigningKey(third, 0)), settings);
     expect(emergency.publicJwks()).toHaveLength(1);
@@ -265,6 +269,23 @@ describe('signing key rotation', () => {
       await expect(verifier.verify(bogus)).rejects.toBeInstanceOf(Unauthorized);
     }
     expect(loads).toBe(3);
+  });
+
+  it('a container that only verifies drops a leaked key within one refresh interval', async () => {
+    let stored: StoredSigningKey = await generateSigningKey();
+    let now = 0;
+    const verifier = new AccessTokens(await toSigningKeys(stored), settings, {
+      load: async () => toSigningKeys(stored),
+      everyMs: 300_000,
+      clock: () => now,
+    });
+    const leaked = await new AccessTokens(await toSigningKeys(stored), settings).issue(customer);
+    await expect(verifier.verify(leaked.token)).resolves.toMatchObject(customer);
+    stored = await rotateSigningKey(stored, 0);
+    now = 299_000;
+    await expect(verifier.verify(leaked.token)).resolves.toMatchObject(customer);
+    now = 300_000;
+    await expect(verifier.verify(leaked.token)).rejects.toBeInstanceOf(Unauthorized);
   });
 
   it('key stores save a rotated key and read it back with its retired keys; a retired private key is refused', async () => {

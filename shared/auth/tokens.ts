@@ -106,15 +106,19 @@ export class AccessTokens {
   }
 
   /**
-   * Any failure (signature, algorithm, expiry, issuer, audience, claims) is the same `Unauthorized`. A `kid` this
-   * container does not know may be a key rotated in since it loaded: the store is re-read (at most every
-   * `unknownKidEveryMs`, 10 s by default) and the token tried once more.
+   * Any failure (signature, algorithm, expiry, issuer, audience, claims) is the same `Unauthorized`. The keys are
+   * re-read every refresh interval here too, so a container that only verifies drops a retired or leaked key. A `kid`
+   * this container does not know may be a key rotated in since it loaded: the store is re-read (at most every
+   * `unknownKidEveryMs`, 10 s by default, or not at all if another request just did) and the token tried once more.
    */
   async verify(token: string, now = Date.now()): Promise<VerifiedAccessToken> {
+    if (this.refresh) await this.reloadIfOlderThan(this.refresh.everyMs);
+    const keysTried = this.jwks;
     try {
       return await this.verifyWithCurrentKeys(token, now);
     } catch (error) {
-      if (error instanceof errors.JWKSNoMatchingKey && (await this.reloadIfOlderThan(this.refresh?.unknownKidEveryMs ?? 10_000)))
+      const unknownKid = error instanceof errors.JWKSNoMatchingKey;
+      if (unknownKid && (this.jwks !== keysTried || (await this.reloadIfOlderThan(this.refresh?.unknownKidEveryMs ?? 10_000))))
         return this.verifyWithCurrentKeys(token, now).catch(() => {
           throw new Unauthorized('Invalid or expired token');
         });
