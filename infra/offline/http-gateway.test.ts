@@ -183,6 +183,9 @@ describe('createHttpGateway throttling and API keys', () => {
         expect(body).toEqual({ error: { code: 'BAD_REQUEST', message: expect.any(String), requestId: expect.any(String) } });
       }
       expect((await fetch(`${url}/open`)).status).toBe(200);
+      // Absolute-form targets are routed on their path (RFC 9112 §3.2.2), whatever host they name.
+      expect(await rawGet(url, 'http://elsewhere.example/open?x=1')).toMatch(/^HTTP\/1\.[01] 200 /);
+      expect(await rawGet(url, 'http://elsewhere.example//evil')).toMatch(/^HTTP\/1\.[01] 400 /);
     });
   });
 

@@ -92,8 +92,18 @@ function gatewayError(
 
 class BodyTooLarge extends Error {}
 
-/** The request target as a URL when it is origin-form (`/path?query`); `//host` or `/\host` would parse as an authority. */
+/**
+ * The request target as a URL: origin-form (`/path?query`; `//host` or `/\host` would parse as an authority), or
+ * absolute-form (`http://host/path`, which RFC 9112 says a server must accept), routed on its path alone.
+ */
 function originFormUrl(target: string | undefined): URL | undefined {
+  if (target && /^https?:\/\//i.test(target)) {
+    try {
+      return originFormUrl(`${new URL(target).pathname}${new URL(target).search}`);
+    } catch {
+      return undefined;
+    }
+  }
   if (!target || !/^\/(?![/\\])/.test(target)) return undefined;
   try {
     const url = new URL(target, 'http://localhost');
