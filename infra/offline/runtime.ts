@@ -12,7 +12,7 @@ import { createHttpGateway, sendJson } from './http-gateway.ts';
 import { invoke } from './lambda.ts';
 import { localPowertoolsEnv } from './local-env.ts';
 import { PrometheusMetrics } from './metrics.ts';
-import { startSchedules } from './schedules.ts';
+import { type OfflineSchedules, startSchedules } from './schedules.ts';
 import { seeders } from './seed/index.ts';
 
 /** The API key `npm start` accepts unless OFFLINE_API_KEY says otherwise; printed at start. */
@@ -81,7 +81,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     env,
   });
   const servers: Server[] = [];
-  let schedules: { stop(): void } | undefined;
+  let schedules: OfflineSchedules | undefined;
   const metrics = new PrometheusMetrics();
   const bus = new LocalEventBus(services);
   try {
@@ -182,7 +182,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       env: { ...runtimeEnv, API_BASE_URL: url, API_KEY: apiKey, ENGINE_PIDS: engines.pids().join(',') },
       seeded,
       async stop() {
-        schedules?.stop();
+        // A run still going would otherwise use the pools and engines closed below (and re-open a pool).
+        await schedules?.stop();
         await Promise.all(
           servers.map((s) => {
             const closed = new Promise<void>((r) => s.close(() => r()));
@@ -198,7 +199,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       },
     };
   } catch (error) {
-    schedules?.stop();
+    await schedules?.stop();
     for (const s of servers) s.close();
     await closePools();
     await closeMongo();

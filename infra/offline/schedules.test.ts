@@ -30,9 +30,48 @@ describe('startSchedules', () => {
       await vi.advanceTimersByTimeAsync(2 * 60 * 2_000);
       expect(runs).toEqual({ 'outbox-relay': 120, housekeeping: 2 });
     } finally {
-      schedules.stop();
+      await schedules.stop();
     }
     await vi.advanceTimersByTimeAsync(60 * 2_000);
     expect(runs).toEqual({ 'outbox-relay': 120, housekeeping: 2 });
+  });
+
+  it('stop() resolves only once the run in progress has finished, and starts no run after', async () => {
+    vi.useFakeTimers();
+    const users = defineService({
+      name: 'users',
+      description: '',
+      stores: {},
+      routes: [],
+      schedules: [{ name: 'outbox-relay', everyMinutes: 1, handler: 'handlers/relay-outbox' }],
+    });
+    const events: string[] = [];
+    let finishRun: () => void = () => {};
+    const schedules = startSchedules([users], {
+      minuteMs: 1_000,
+      run: () => {
+        events.push('run started');
+        return new Promise<void>((resolve) => {
+          finishRun = () => {
+            events.push('run finished');
+            resolve();
+          };
+        });
+      },
+    });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(events).toEqual(['run started']);
+
+    // Wrapped so a stop() that returns nothing fails on the order below, not on a TypeError.
+    const stopped = Promise.resolve(schedules.stop()).then(() => events.push('stopped'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(events).toEqual(['run started']);
+
+    finishRun();
+    await stopped;
+    expect(events).toEqual(['run started', 'run finished', 'stopped']);
+
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(events).toEqual(['run started', 'run finished', 'stopped']);
   });
 });

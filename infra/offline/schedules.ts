@@ -6,12 +6,18 @@ export interface OfflineSchedulesOptions {
   run(service: ServiceManifest, schedule: ScheduleSpec): Promise<void>;
 }
 
+export interface OfflineSchedules {
+  /** Starts no more runs and resolves once the runs already going have finished, so their pools can be closed after. */
+  stop(): Promise<void>;
+}
+
 /**
  * Runs every catalog schedule at its catalog rate on a faster clock, so their relative rates stay as deployed
  * (an hourly housekeeping runs 60 times less often than a 1-minute relay). A run still going when the next is due skips it.
  */
-export function startSchedules(services: ServiceManifest[], options: OfflineSchedulesOptions): { stop(): void } {
+export function startSchedules(services: ServiceManifest[], options: OfflineSchedulesOptions): OfflineSchedules {
   const timers: NodeJS.Timeout[] = [];
+  const inFlight = new Set<Promise<void>>();
   let stopped = false;
   for (const service of services) {
     for (const schedule of service.schedules ?? []) {
@@ -19,9 +25,13 @@ export function startSchedules(services: ServiceManifest[], options: OfflineSche
       const tick = async () => {
         if (running || stopped) return;
         running = true;
+        let run: Promise<void> | undefined;
         try {
-          await options.run(service, schedule);
+          run = options.run(service, schedule);
+          inFlight.add(run);
+          await run;
         } finally {
+          if (run) inFlight.delete(run);
           running = false;
         }
       };
@@ -29,9 +39,10 @@ export function startSchedules(services: ServiceManifest[], options: OfflineSche
     }
   }
   return {
-    stop() {
+    async stop() {
       stopped = true;
       for (const t of timers) clearInterval(t);
+      await Promise.allSettled([...inFlight]);
     },
   };
 }
