@@ -45,8 +45,8 @@ describe('transactional outbox (real PostgreSQL)', () => {
     ).rejects.toThrow('business rule failed');
     await withTransaction(pool, (tx) => enqueueEvents(tx, [createEvent('testing', 'testing.thing.happened', { n: 2 }, 'c2')]));
     const bus = fakeBus();
-    expect(await relayOutbox(pool, bus.publisher)).toEqual({ published: 1, failed: 0 });
-    expect(await relayOutbox(pool, bus.publisher)).toEqual({ published: 0, failed: 0 });
+    expect(await relayOutbox(pool, bus.publisher)).toEqual({ published: 1, failed: 0, deadLettered: 0 });
+    expect(await relayOutbox(pool, bus.publisher)).toEqual({ published: 0, failed: 0, deadLettered: 0 });
     expect(bus.sent.map((e) => e.data.n)).toEqual([2]);
   });
 
@@ -68,11 +68,14 @@ describe('transactional outbox (real PostgreSQL)', () => {
       broken.id,
     ]);
     const bus = fakeBus();
-    expect(await relayOutbox(pool, bus.publisher)).toEqual({ published: 11, failed: 1 });
-    expect(await relayOutbox(pool, bus.publisher)).toEqual({ published: 0, failed: 1 });
+    expect(await relayOutbox(pool, bus.publisher)).toEqual({ published: 11, failed: 0, deadLettered: 1 });
+    // Parked, not retried: the next run has nothing to do, and nothing holds back rows enqueued after it.
+    expect(await relayOutbox(pool, bus.publisher)).toEqual({ published: 0, failed: 0, deadLettered: 0 });
     expect(bus.sent.map((e) => e.data.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12]);
-    const { rows } = await pool.query('SELECT attempts, last_error FROM outbox WHERE published_at IS NULL');
-    expect(rows).toEqual([{ attempts: 2, last_error: expect.stringMatching(/Invalid testing.thing.happened/) }]);
+    const { rows } = await pool.query(
+      'SELECT attempts, last_error, dead_at IS NOT NULL AS dead FROM outbox WHERE published_at IS NULL',
+    );
+    expect(rows).toEqual([{ attempts: 1, last_error: expect.stringMatching(/Invalid testing.thing.happened/), dead: true }]);
     await pool.query('DELETE FROM outbox');
   });
 
@@ -84,9 +87,9 @@ describe('transactional outbox (real PostgreSQL)', () => {
       ),
     );
     const flaky = fakeBus((d) => d.data.n === 11);
-    expect(await relayOutbox(pool, flaky.publisher)).toEqual({ published: 2, failed: 1 });
+    expect(await relayOutbox(pool, flaky.publisher)).toEqual({ published: 2, failed: 1, deadLettered: 0 });
     const healthy = fakeBus();
-    expect(await relayOutbox(pool, healthy.publisher)).toEqual({ published: 1, failed: 0 });
+    expect(await relayOutbox(pool, healthy.publisher)).toEqual({ published: 1, failed: 0, deadLettered: 0 });
     expect(flaky.sent.map((e) => e.data.n)).toEqual([10, 12]);
     expect(healthy.sent.map((e) => e.data.n)).toEqual([11]);
     const { rows } = await pool.query("SELECT attempts, last_error FROM outbox WHERE envelope->'data'->>'n' = '11'");

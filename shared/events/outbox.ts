@@ -1,6 +1,7 @@
 import type { Pool, Queryable } from '../db/postgres.ts';
+import { logger } from '../observability.ts';
 import type { EventEnvelope } from './envelope.ts';
-import { type EventPublisher, PublishFailed } from './publisher.ts';
+import { type EventPublisher, type FailedEvent, PublishFailed } from './port.ts';
 import { validateEvent } from './registry.ts';
 
 /**
@@ -21,7 +22,10 @@ export async function enqueueEvents(tx: Queryable, events: EventEnvelope[]): Pro
 
 export interface RelayResult {
   published: number;
+  /** Failed this time and still pending: the next run retries them. */
   failed: number;
+  /** Can never be published (they fail their schema): parked with `dead_at` and logged, no longer retried. */
+  deadLettered: number;
 }
 
 /**
@@ -35,15 +39,15 @@ export async function relayOutbox(pool: Pool, publisher: EventPublisher, limit =
   try {
     await client.query('BEGIN');
     const { rows } = await client.query<{ seq: number; envelope: EventEnvelope }>(
-      'SELECT seq, envelope FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED',
+      'SELECT seq, envelope FROM outbox WHERE published_at IS NULL AND dead_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED',
       [limit],
     );
     if (!rows.length) {
       await client.query('COMMIT');
-      return { published: 0, failed: 0 };
+      return { published: 0, failed: 0, deadLettered: 0 };
     }
     let publishedIds = rows.map((r) => r.envelope.id);
-    let failures: Array<{ id: string; reason: string }> = [];
+    let failures: FailedEvent[] = [];
     try {
       await publisher.publish(rows.map((r) => r.envelope));
     } catch (error) {
@@ -57,13 +61,15 @@ export async function relayOutbox(pool: Pool, publisher: EventPublisher, limit =
       ]);
     }
     for (const f of failures) {
-      await client.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE event_id = $1', [
-        f.id,
-        f.reason.slice(0, 500),
-      ]);
+      await client.query(
+        'UPDATE outbox SET attempts = attempts + 1, last_error = $2, dead_at = CASE WHEN $3 THEN now() END WHERE event_id = $1',
+        [f.id, f.reason.slice(0, 500), f.permanent === true],
+      );
+      if (f.permanent) logger.error('outbox event parked: it can never be published', { eventId: f.id, reason: f.reason });
     }
     await client.query('COMMIT');
-    return { published: publishedIds.length, failed: failures.length };
+    const deadLettered = failures.filter((f) => f.permanent).length;
+    return { published: publishedIds.length, failed: failures.length - deadLettered, deadLettered };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;

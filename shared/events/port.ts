@@ -7,10 +7,17 @@ export interface EventPublisher {
   publish(events: EventEnvelope[]): Promise<void>;
 }
 
+/** An event that did not go out; `permanent` when retrying cannot help (it fails its schema). */
+export interface FailedEvent {
+  id: string;
+  reason: string;
+  permanent?: boolean;
+}
+
 export class PublishFailed extends DependencyFailed {
   constructor(
     readonly published: string[],
-    readonly failed: Array<{ id: string; reason: string }>,
+    readonly failed: FailedEvent[],
   ) {
     super(`${failed.length} event(s) were not published`, { failed });
   }

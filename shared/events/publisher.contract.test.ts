@@ -78,7 +78,7 @@ describe('EventBridgePublisher against an EventBridge API peer (moto)', () => {
     expect(error).toBeInstanceOf(PublishFailed);
     expect((error as PublishFailed).published).toEqual([good.id]);
     expect((error as PublishFailed).failed).toEqual([
-      { id: bad.id, reason: expect.stringMatching(/Invalid contract.order.placed/) },
+      { id: bad.id, reason: expect.stringMatching(/Invalid contract.order.placed/), permanent: true },
     ]);
     expect((await receiveAll()).map((m) => (m.detail as { id: string }).id)).toEqual([good.id]);
   });

@@ -1,7 +1,7 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
 import { config } from '../config.ts';
 import type { EventEnvelope } from './envelope.ts';
-import { type EventPublisher, PublishFailed } from './port.ts';
+import { type EventPublisher, type FailedEvent, PublishFailed } from './port.ts';
 import { validateEvent } from './registry.ts';
 
 // Adapters and tests import the port from here too; domain code imports `./port.ts`, which loads no SDK.
@@ -31,13 +31,13 @@ export class EventBridgePublisher implements EventPublisher {
 
   async publish(events: EventEnvelope[]): Promise<void> {
     const published: string[] = [];
-    const failed: Array<{ id: string; reason: string }> = [];
+    const failed: FailedEvent[] = [];
     const valid: EventEnvelope[] = [];
     for (const event of events) {
       try {
         valid.push(validateEvent(event));
       } catch (error) {
-        failed.push({ id: event.id, reason: (error as Error).message });
+        failed.push({ id: event.id, reason: (error as Error).message, permanent: true });
       }
     }
     for (let i = 0; i < valid.length; i += 10) {
