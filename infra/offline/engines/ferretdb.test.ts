@@ -1,9 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startFerretDB } from './ferretdb.ts';
+import { ferretdbBinary } from './index.ts';
 import { freePort } from './ports.ts';
 
 const spawned: ChildProcess[] = [];
@@ -39,5 +41,29 @@ describe('startFerretDB', () => {
     expect(spawned).toHaveLength(1);
     const pid = spawned[0]!.pid!;
     expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+  });
+
+  it('refuses a port something else already listens on, naming it, and leaves no FerretDB behind', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ferret-taken-'));
+    const squatter = createServer();
+    const port = await new Promise<number>((resolve) =>
+      squatter.listen(0, '127.0.0.1', () => resolve((squatter.address() as { port: number }).port)),
+    );
+    try {
+      await expect(
+        startFerretDB({ dataDir: join(dir, 'data'), port, binary: ferretdbBinary, startTimeoutMs: 20_000 }),
+      ).rejects.toThrow(new RegExp(`port ${port} is already in use .*lsof -i :${port}`));
+      const alive = spawned.filter((child) => {
+        try {
+          process.kill(child.pid!, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      expect(alive).toEqual([]);
+    } finally {
+      await new Promise((r) => squatter.close(r));
+    }
   });
 });

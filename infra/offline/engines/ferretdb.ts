@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import mongoose from 'mongoose';
-import { waitForPort } from './ports.ts';
+import { ensurePortFree, portHint, waitForPort } from './ports.ts';
 import type { Engine, EngineHealth } from './types.ts';
 
 export interface FerretOptions {
@@ -40,6 +40,8 @@ export async function startFerretDB(options: FerretOptions): Promise<Engine> {
   if (!options.externalUri) {
     if (!existsSync(options.binary)) throw new Error(`FerretDB is not built at ${options.binary}: run \`npm run setup\``);
     await mkdir(options.dataDir, { recursive: true });
+    // Otherwise the new FerretDB fails to bind and exits while the old listener answers for it, and stop() stops nothing.
+    await ensurePortFree(options.port, 'FerretDB');
     child = spawn(
       options.binary,
       [
@@ -68,6 +70,9 @@ export async function startFerretDB(options: FerretOptions): Promise<Engine> {
     current.stderr?.on('data', (d) => options.log?.(String(d)));
     try {
       await waitForPort(options.port, options.startTimeoutMs ?? 20_000, () => !exited);
+      // Something that took the port after the check above answered instead of the child, which then exited.
+      if (exited)
+        throw new Error(`FerretDB exited while starting on port ${options.port} (port in use? ${portHint(options.port)})`);
     } catch (error) {
       await stopChild(current);
       throw error;

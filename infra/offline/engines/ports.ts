@@ -13,6 +13,27 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Where the error for a taken port points: the commands that name the process holding it. */
+export function portHint(port: number): string {
+  return `see \`lsof -i :${port}\` or \`ss -ltnp 'sport = :${port}'\``;
+}
+
+/** Rejects, naming the port and how to find its holder, when something already listens on it. */
+export function ensurePortFree(port: number, engine: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.unref();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`${engine} cannot start: port ${port} is already in use (${portHint(port)})`)
+          : error,
+      ),
+    );
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+}
+
 /** Resolves once something accepts TCP connections on the port, or rejects after `timeoutMs`. */
 export async function waitForPort(port: number, timeoutMs: number, isAlive: () => boolean = () => true): Promise<void> {
   const deadline = Date.now() + timeoutMs;
