@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Socket } from 'node:net';
+import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mongoose from 'mongoose';
@@ -116,6 +116,31 @@ describe('an engine that fails after its server started', () => {
     } finally {
       const pidFile = join(dataDir, 'postmaster.pid');
       if (existsSync(pidFile)) process.kill(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), 'SIGINT');
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('an engine whose port is taken', () => {
+  it('fails the start with a message naming the PostgreSQL port, not a TypeError', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'pg-taken-'));
+    const squatter = createServer();
+    const port = await new Promise<number>((resolve) =>
+      squatter.listen(0, '127.0.0.1', () => resolve((squatter.address() as { port: number }).port)),
+    );
+    try {
+      await expect(
+        startEngines({
+          dataDir,
+          ports: 'free',
+          postgresServices: ['scratch'],
+          tables: [],
+          persistDynamo: false,
+          env: { POSTGRES_PORT: String(port) },
+        }),
+      ).rejects.toThrow(`PostgreSQL exited before accepting connections on port ${port} (port in use? see \`lsof -i :${port}\``);
+    } finally {
+      await new Promise((r) => squatter.close(r));
       await rm(dataDir, { recursive: true, force: true });
     }
   });

@@ -78,13 +78,16 @@ export async function startEngines(options: EnginesOptions): Promise<Engines> {
   ]);
   // A starter that rejects has already stopped whatever it started, so only the engines that started are left to stop.
   const all = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  const failures = started.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+  const failures: unknown[] = started.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
   const stop = async () => {
     await Promise.allSettled(all.map((e) => e.stop()));
   };
   if (failures.length) {
     await stop();
-    throw new AggregateError(failures, `engines failed to start: ${failures.map((f) => f.message).join('; ')}`);
+    throw new AggregateError(
+      failures,
+      `engines failed to start: ${failures.map((f) => (f instanceof Error ? f.message : String(f))).join('; ')}`,
+    );
   }
   return {
     env: Object.assign({}, ...all.map((e) => e.env())),

