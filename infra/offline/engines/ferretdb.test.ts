@@ -43,6 +43,22 @@ describe('startFerretDB', () => {
     expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
   });
 
+  it('stops the FerretDB a hard-killed previous run left on this data dir, then starts on its port', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ferret-leftover-'));
+    const options = { dataDir: join(dir, 'data'), port: await freePort(), binary: ferretdbBinary };
+    const first = await startFerretDB(options);
+    const [leftover] = first.pids();
+    // No stop(): the way a `kill -9` of the runtime leaves it.
+    const second = await startFerretDB(options);
+    try {
+      expect(() => process.kill(leftover!, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+      expect(second.pids()).not.toEqual([leftover]);
+      expect((await second.health()).ok).toBe(true);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('refuses a port something else already listens on, naming it, and leaves no FerretDB behind', async () => {
     dir = await mkdtemp(join(tmpdir(), 'ferret-taken-'));
     const squatter = createServer();

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mongoose from 'mongoose';
 import { ensurePortFree, portHint, waitForPort } from './ports.ts';
@@ -30,6 +30,32 @@ async function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * A FerretDB this data dir's last run left behind (the runtime was killed hard): ours if its recorded pid is a
+ * FerretDB on this data dir (checked in /proc, so a reused pid is left alone); stopped so this start can take the port.
+ */
+async function stopLeftover(dataDir: string, log?: (line: string) => void): Promise<void> {
+  const pidFile = join(dataDir, 'ferretdb.pid');
+  const pid = Number(await readFile(pidFile, 'utf8').catch(() => ''));
+  if (!Number.isSafeInteger(pid) || pid <= 0 || !alive(pid)) return;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  if (!cmdline.includes('ferretdb') || !cmdline.includes(`--state-dir=${dataDir}`)) return;
+  log?.(`ferretdb: stopping the one a previous run left behind (pid ${pid})`);
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  await rm(pidFile, { force: true });
+}
+
 /**
  * FerretDB v1.24.2 on its SQLite backend: the MongoDB wire protocol with no second server to run,
  * so this engine starts and stops on its own, independently of PostgreSQL.
@@ -40,6 +66,7 @@ export async function startFerretDB(options: FerretOptions): Promise<Engine> {
   if (!options.externalUri) {
     if (!existsSync(options.binary)) throw new Error(`FerretDB is not built at ${options.binary}: run \`npm run setup\``);
     await mkdir(options.dataDir, { recursive: true });
+    await stopLeftover(options.dataDir, options.log);
     // Otherwise the new FerretDB fails to bind and exits while the old listener answers for it, and stop() stops nothing.
     await ensurePortFree(options.port, 'FerretDB');
     child = spawn(
@@ -57,6 +84,7 @@ export async function startFerretDB(options: FerretOptions): Promise<Engine> {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const current = child;
+    if (current.pid) await writeFile(join(options.dataDir, 'ferretdb.pid'), String(current.pid));
     let exited = false;
     current.on('exit', () => {
       exited = true;
