@@ -68,7 +68,12 @@ export async function rotateSigningKey(
     retiredAt: now.toISOString(),
     verifiesUntil: new Date(now.getTime() + keepSeconds * 1000).toISOString(),
   };
-  return { ...next, previous: [retired, ...(current.previous ?? []).filter((k) => stillVerifies(k, now))] };
+  // A key retired before keys carried `verifiesUntil` is kept for `keepSeconds` after its retirement, as then.
+  const dated = (current.previous ?? []).map((k) => ({
+    ...k,
+    verifiesUntil: k.verifiesUntil ?? new Date(Date.parse(k.retiredAt) + keepSeconds * 1000).toISOString(),
+  }));
+  return { ...next, previous: [retired, ...dated.filter((k) => stillVerifies(k, now))] };
 }
 
 /** The key to sign with and the JWKS: the current key and the retired keys still within their `verifiesUntil`. */

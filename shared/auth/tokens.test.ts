@@ -225,6 +225,11 @@ describe('signing key rotation', () => {
     const keysLater = await toSigningKeys(second, new Date(t0.getTime() + 2 * HOUR * 1000));
     expect(keysLater.publicJwks.map((k) => k.kid)).toEqual([second.kid]);
 
+    // A key retired before retired keys carried verifiesUntil goes at the first rotation past its keep time.
+    const legacy = { ...third, previous: [{ publicJwk: first.publicJwk, retiredAt: t0.toISOString() }] };
+    const afterLegacy = await rotateSigningKey(legacy, HOUR, new Date(t0.getTime() + 3 * HOUR * 1000));
+    expect(afterLegacy.previous?.map((k) => k.publicJwk.kid)).toEqual([third.kid]);
+
     // After a leak: nothing older is kept, so every token signed before is refused.
     const emergency = new AccessTokens(await toSigningKeys(await rotateSigningKey(third, 0)), settings);
     expect(emergency.publicJwks()).toHaveLength(1);
@@ -245,7 +250,8 @@ describe('signing key rotation', () => {
       clock: () => now,
     };
     const signer = new AccessTokens(await toSigningKeys(stored), settings, refresh);
-    const verifier = new AccessTokens(await toSigningKeys(stored), settings, refresh);
+    // The verifier's periodic re-read is an hour away: only the unknown kid can make it re-read below.
+    const verifier = new AccessTokens(await toSigningKeys(stored), settings, { ...refresh, everyMs: 3_600_000 });
     const oldKid = stored.kid;
     stored = await rotateSigningKey(stored, HOUR);
 
