@@ -175,18 +175,31 @@ describe('createHttpGateway throttling and API keys', () => {
   }
 
   it('answers a request target that is not a plain path with a JSON 400, and keeps serving', async () => {
-    await withGateway(async (url) => {
-      for (const target of ['//', '//[::1', '//a:b@', '/\\evil.example/docs']) {
-        const answer = await rawGet(url, target);
-        expect(answer, target).toMatch(/^HTTP\/1\.[01] 400 /);
-        const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
-        expect(body).toEqual({ error: { code: 'BAD_REQUEST', message: expect.any(String), requestId: expect.any(String) } });
-      }
-      expect((await fetch(`${url}/open`)).status).toBe(200);
-      // Absolute-form targets are routed on their path (RFC 9112 §3.2.2), whatever host they name.
-      expect(await rawGet(url, 'http://elsewhere.example/open?x=1')).toMatch(/^HTTP\/1\.[01] 200 /);
-      expect(await rawGet(url, 'http://elsewhere.example//evil')).toMatch(/^HTTP\/1\.[01] 400 /);
-    });
+    await withGateway(
+      async (url) => {
+        for (const target of ['//', '//[::1', '//a:b@', '/\\evil.example/docs']) {
+          const answer = await rawGet(url, target);
+          expect(answer, target).toMatch(/^HTTP\/1\.[01] 400 /);
+          const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+          expect(body).toEqual({ error: { code: 'BAD_REQUEST', message: expect.any(String), requestId: expect.any(String) } });
+        }
+        expect((await fetch(`${url}/open`)).status).toBe(200);
+        // Absolute-form targets are routed on their path (RFC 9112 §3.2.2), whatever host they name.
+        expect(await rawGet(url, 'http://elsewhere.example/open?x=1')).toMatch(/^HTTP\/1\.[01] 200 /);
+        expect(await rawGet(url, 'http://elsewhere.example//evil')).toMatch(/^HTTP\/1\.[01] 400 /);
+        // The local endpoints too (runtime.ts serves /metrics and /_local/* through `extra`, matching on req.url).
+        expect(await rawGet(url, 'http://elsewhere.example/_local/ping?x=1')).toMatch(
+          /^HTTP\/1\.[01] 200 [\s\S]*pong \/_local\/ping\?x=1$/,
+        );
+      },
+      {
+        extra: (req, res) => {
+          if ((req.url ?? '').split('?')[0] !== '/_local/ping') return false;
+          res.end(`pong ${req.url}`);
+          return true;
+        },
+      },
+    );
   });
 
   it('answers malformed percent-encoding in a path parameter with 400, before the authorizer or the handler', async () => {

@@ -213,6 +213,8 @@ export function createHttpGateway(options: GatewayOptions): Server {
       const url = originFormUrl(req.url);
       if (!url) return gatewayError(res, 400, 'BAD_REQUEST', 'The request target must be a path starting with one /', requestId);
       path = url.pathname;
+      // The local endpoints (`extra`) match on req.url, so they too see an absolute-form target as its path.
+      if (/^https?:\/\//i.test(req.url ?? '')) req.url = `${url.pathname}${url.search}`;
       if (options.extra && (await options.extra(req, res))) return;
       if (method === 'OPTIONS') {
         res.writeHead(204, corsPreflightHeaders);
