@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { withTransaction } from '../db/postgres.ts';
 import { createEvent } from './envelope.ts';
-import { enqueueEvents, markProcessed, relayOutbox } from './outbox.ts';
+import { enqueueEvents, markProcessed, PARK_AFTER, relayOutbox } from './outbox.ts';
 import { EventBridgePublisher } from './publisher.ts';
 import { registerEvents } from './registry.ts';
 
@@ -63,19 +63,37 @@ describe('transactional outbox (real PostgreSQL)', () => {
     );
     await withTransaction(pool, (tx) => enqueueEvents(tx, events));
     const broken = events[10]!;
-    // Written when it was valid; invalid under today's schema.
-    await pool.query("UPDATE outbox SET envelope = jsonb_set(envelope, '{data,n}', '\"eleven\"') WHERE event_id = $1", [
-      broken.id,
-    ]);
+    // Written when it was valid; invalid under today's schema; enqueued two hours ago.
+    await pool.query(
+      "UPDATE outbox SET envelope = jsonb_set(envelope, '{data,n}', '\"eleven\"'), created_at = now() - interval '2 hours' WHERE event_id = $1",
+      [broken.id],
+    );
     const bus = fakeBus();
-    expect(await relayOutbox(pool, bus.publisher)).toEqual({ published: 11, failed: 0, deadLettered: 1 });
+    expect(await relayOutbox(pool, bus.publisher)).toEqual({ published: 11, failed: 1, deadLettered: 0 });
+    // Retried a few times first (an old relay mid-deploy may just not know the event yet), then parked.
+    for (let attempt = 2; attempt < PARK_AFTER; attempt++)
+      expect(await relayOutbox(pool, bus.publisher)).toEqual({ published: 0, failed: 1, deadLettered: 0 });
+    expect(await relayOutbox(pool, bus.publisher)).toEqual({ published: 0, failed: 0, deadLettered: 1 });
     // Parked, not retried: the next run has nothing to do, and nothing holds back rows enqueued after it.
     expect(await relayOutbox(pool, bus.publisher)).toEqual({ published: 0, failed: 0, deadLettered: 0 });
     expect(bus.sent.map((e) => e.data.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12]);
     const { rows } = await pool.query(
       'SELECT attempts, last_error, dead_at IS NOT NULL AS dead FROM outbox WHERE published_at IS NULL',
     );
-    expect(rows).toEqual([{ attempts: 1, last_error: expect.stringMatching(/Invalid testing.thing.happened/), dead: true }]);
+    expect(rows).toEqual([
+      { attempts: PARK_AFTER, last_error: expect.stringMatching(/Invalid testing.thing.happened/), dead: true },
+    ]);
+    await pool.query('DELETE FROM outbox');
+  });
+
+  it('does not park a recent event, however often it fails: a relay from before a deploy may not know it yet', async () => {
+    await pool.query('DELETE FROM outbox');
+    const event = createEvent('testing', 'testing.thing.happened', { n: 1 }, 'c');
+    await withTransaction(pool, (tx) => enqueueEvents(tx, [event]));
+    await pool.query("UPDATE outbox SET envelope = jsonb_set(envelope, '{data,n}', '\"one\"') WHERE event_id = $1", [event.id]);
+    const bus = fakeBus();
+    for (let attempt = 0; attempt < PARK_AFTER + 2; attempt++)
+      expect(await relayOutbox(pool, bus.publisher)).toEqual({ published: 0, failed: 1, deadLettered: 0 });
     await pool.query('DELETE FROM outbox');
   });
 

@@ -20,11 +20,14 @@ export async function enqueueEvents(tx: Queryable, events: EventEnvelope[]): Pro
   }
 }
 
+/** Failed attempts before an event that fails its schema is parked (and it must be an hour old). */
+export const PARK_AFTER = 5;
+
 export interface RelayResult {
   published: number;
   /** Failed this time and still pending: the next run retries them. */
   failed: number;
-  /** Can never be published (they fail their schema): parked with `dead_at` and logged, no longer retried. */
+  /** Can never be published (they kept failing their schema): parked with `dead_at` and logged, no longer retried. */
   deadLettered: number;
 }
 
@@ -60,15 +63,22 @@ export async function relayOutbox(pool: Pool, publisher: EventPublisher, limit =
         publishedIds,
       ]);
     }
+    let deadLettered = 0;
     for (const f of failures) {
-      await client.query(
-        'UPDATE outbox SET attempts = attempts + 1, last_error = $2, dead_at = CASE WHEN $3 THEN now() END WHERE event_id = $1',
-        [f.id, f.reason.slice(0, 500), f.permanent === true],
+      // Parked only after PARK_AFTER attempts and an hour: during a rolling deploy an old relay may not know a new
+      // event yet, which a later relay will.
+      const { rows: updated } = await client.query<{ parked: boolean }>(
+        `UPDATE outbox SET attempts = attempts + 1, last_error = $2,
+           dead_at = CASE WHEN $3 AND attempts + 1 >= $4 AND created_at < now() - interval '1 hour' THEN now() END
+         WHERE event_id = $1 RETURNING dead_at IS NOT NULL AS parked`,
+        [f.id, f.reason.slice(0, 500), f.permanent === true, PARK_AFTER],
       );
-      if (f.permanent) logger.error('outbox event parked: it can never be published', { eventId: f.id, reason: f.reason });
+      if (updated[0]?.parked) {
+        deadLettered++;
+        logger.error('outbox event parked: it can never be published', { eventId: f.id, reason: f.reason });
+      }
     }
     await client.query('COMMIT');
-    const deadLettered = failures.filter((f) => f.permanent).length;
     return { published: publishedIds.length, failed: failures.length - deadLettered, deadLettered };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
