@@ -74,4 +74,37 @@ describe('startSchedules', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     expect(events).toEqual(['run started', 'run finished', 'stopped']);
   });
+
+  it('stop() resolves after its bound when a run never finishes, abandoning it', async () => {
+    vi.useFakeTimers();
+    const users = defineService({
+      name: 'users',
+      description: '',
+      stores: {},
+      routes: [],
+      schedules: [{ name: 'outbox-relay', everyMinutes: 1, handler: 'handlers/relay-outbox' }],
+    });
+    let runs = 0;
+    const schedules = startSchedules([users], {
+      minuteMs: 1_000,
+      stopWaitMs: 10_000,
+      run: () => {
+        runs += 1;
+        return new Promise<void>(() => {});
+      },
+    });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(runs).toBe(1);
+
+    let stopped = false;
+    const stopping = Promise.resolve(schedules.stop()).then(() => {
+      stopped = true;
+    });
+    await vi.advanceTimersByTimeAsync(9_999);
+    expect(stopped).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(stopped).toBe(true);
+    await stopping;
+    expect(runs).toBe(1);
+  });
 });

@@ -4,10 +4,15 @@ export interface OfflineSchedulesOptions {
   /** The offline length of one catalog minute: a schedule of `everyMinutes: n` runs every `n * minuteMs`. */
   minuteMs: number;
   run(service: ServiceManifest, schedule: ScheduleSpec): Promise<void>;
+  /** How long stop() waits for the runs in progress before abandoning them (default 10 s). */
+  stopWaitMs?: number;
 }
 
 export interface OfflineSchedules {
-  /** Starts no more runs and resolves once the runs already going have finished, so their pools can be closed after. */
+  /**
+   * Starts no more runs and resolves once the runs already going have finished, so their pools can be closed after;
+   * or after `stopWaitMs`, abandoning a stuck run, so the engines are still stopped before start.ts forces the exit (20 s).
+   */
   stop(): Promise<void>;
 }
 
@@ -42,7 +47,15 @@ export function startSchedules(services: ServiceManifest[], options: OfflineSche
     async stop() {
       stopped = true;
       for (const t of timers) clearInterval(t);
-      await Promise.allSettled([...inFlight]);
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, options.stopWaitMs ?? 10_000);
+      });
+      try {
+        await Promise.race([Promise.allSettled([...inFlight]), bound]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }
