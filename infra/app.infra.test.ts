@@ -78,6 +78,27 @@ describe('the synthesized template follows the service catalog', () => {
     expect(healthId).toBeTruthy();
   });
 
+  it("migrates each Postgres service's database before its functions are updated", () => {
+    const resources = api.toJSON().Resources as Record<
+      string,
+      { Type: string; DependsOn?: string[]; Properties: { Description?: string } }
+    >;
+    for (const service of services.filter((s) => s.stores.postgres)) {
+      const trigger = Object.keys(resources).find(
+        (id) => id.startsWith(`MigrateTrigger${service.name}`) && !id.includes('Migrate-'),
+      )!;
+      expect(resources[trigger], service.name).toBeDefined();
+      const fns = Object.values(resources).filter(
+        (r) =>
+          r.Type === 'AWS::Lambda::Function' &&
+          String(r.Properties.Description).startsWith(`${service.name}: `) &&
+          !String(r.Properties.Description).includes('apply database migrations'),
+      );
+      expect(fns.length, service.name).toBeGreaterThan(0);
+      for (const fn of fns) expect(fn.DependsOn, fn.Properties.Description).toContain(trigger);
+    }
+  });
+
   it('has an API key, a usage plan with throttling and a quota, and stage throttling', () => {
     api.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
     api.hasResourceProperties('AWS::ApiGateway::UsagePlan', {

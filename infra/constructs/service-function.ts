@@ -33,6 +33,8 @@ export interface ServiceFunctionProps {
  */
 export class ServiceFunction extends nodejs.NodejsFunction {
   readonly errorsAlarm: cloudwatch.Alarm;
+  /** The catalog service this function belongs to. */
+  readonly service: string;
 
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
@@ -98,6 +100,7 @@ export class ServiceFunction extends nodejs.NodejsFunction {
         },
       },
     });
+    this.service = props.service;
     this.errorsAlarm = this.metricErrors({ period: Duration.minutes(5) }).createAlarm(this, 'Errors', {
       alarmDescription: `${props.description}: errors`,
       threshold: 1,

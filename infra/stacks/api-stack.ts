@@ -281,10 +281,12 @@ export class ApiStack extends Stack {
           ],
         });
         props.postgresSecret.grantRead(migrateFn);
+        // Before the service's functions are updated: new code must not meet a database without its columns.
         new triggers.Trigger(this, `MigrateTrigger-${service.name}`, {
           handler: migrateFn,
           executeOnHandlerChange: true,
           timeout: Duration.minutes(5),
+          executeBefore: this.functions.filter((fn) => fn.service === service.name),
         });
       }
     }
