@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,14 @@ vi.mock('node:child_process', async (importOriginal) => {
     },
   };
 });
+
+/** The pid of a process that has already exited (a runtime that was killed). */
+async function exitedPid(): Promise<number> {
+  const { spawn } = await vi.importActual<typeof import('node:child_process')>('node:child_process');
+  const child = spawn(process.execPath, ['-e', '']);
+  await new Promise((resolve) => child.once('exit', resolve));
+  return child.pid!;
+}
 
 describe('startFerretDB', () => {
   let dir: string | undefined;
@@ -48,7 +56,11 @@ describe('startFerretDB', () => {
     const options = { dataDir: join(dir, 'data'), port: await freePort(), binary: ferretdbBinary };
     const first = await startFerretDB(options);
     const [leftover] = first.pids();
-    // No stop(): the way a `kill -9` of the runtime leaves it.
+    // No stop(), and its owner gone: the way a `kill -9` of the runtime leaves it.
+    const pidFile = join(options.dataDir, 'ferretdb.pid');
+    const recorded = JSON.parse(await readFile(pidFile, 'utf8'));
+    expect(recorded).toEqual({ pid: leftover, owner: process.pid });
+    await writeFile(pidFile, JSON.stringify({ ...recorded, owner: await exitedPid() }));
     const second = await startFerretDB(options);
     try {
       expect(() => process.kill(leftover!, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
@@ -56,6 +68,38 @@ describe('startFerretDB', () => {
       expect((await second.health()).ok).toBe(true);
     } finally {
       await second.stop();
+    }
+  });
+
+  it('leaves alone the FerretDB of a runtime still running on this data dir, and refuses its port', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ferret-live-'));
+    const options = { dataDir: join(dir, 'data'), port: await freePort(), binary: ferretdbBinary };
+    const first = await startFerretDB(options);
+    try {
+      await expect(startFerretDB(options)).rejects.toThrow(
+        new RegExp(`port ${options.port} is already in use .*lsof -i :${options.port}`),
+      );
+      expect(() => process.kill(first.pids()[0]!, 0)).not.toThrow();
+      expect((await first.health()).ok).toBe(true);
+    } finally {
+      await first.stop();
+    }
+  });
+
+  it('leaves alone a recorded pid that is a FerretDB on another data dir (`data2` is not `data`)', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ferret-other-'));
+    const port = await freePort();
+    const other = await startFerretDB({ dataDir: join(dir, 'data2'), port, binary: ferretdbBinary });
+    try {
+      const recorded = JSON.parse(await readFile(join(dir, 'data2', 'ferretdb.pid'), 'utf8'));
+      await mkdir(join(dir, 'data'));
+      await writeFile(join(dir, 'data', 'ferretdb.pid'), JSON.stringify({ ...recorded, owner: await exitedPid() }));
+      await expect(startFerretDB({ dataDir: join(dir, 'data'), port, binary: ferretdbBinary })).rejects.toThrow(
+        new RegExp(`port ${port} is already in use`),
+      );
+      expect((await other.health()).ok).toBe(true);
+    } finally {
+      await other.stop();
     }
   });
 

@@ -1,10 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import mongoose from 'mongoose';
 import { ensurePortFree, portHint, waitForPort } from './ports.ts';
 import type { Engine, EngineHealth } from './types.ts';
+
+const execFileAsync = promisify(execFile);
 
 export interface FerretOptions {
   dataDir: string;
@@ -30,29 +33,64 @@ async function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-const alive = (pid: number) => {
+/** A signal to a process that may have exited since it was checked: that race is not an error. */
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+/** Whether no process has this id any more (EPERM means one exists, run by someone else). */
+function gone(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
-  } catch {
     return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
-};
+}
+
+async function waitGone(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!gone(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+}
+
+/** Whether the process is a FerretDB on exactly this data dir (`ps` rather than /proc, which macOS lacks). */
+async function isFerretOn(pid: number, dataDir: string): Promise<boolean> {
+  const command = await execFileAsync('ps', ['-ww', '-o', 'command=', '-p', String(pid)]).then(
+    ({ stdout }) => stdout.trim(),
+    () => '',
+  );
+  // A whole argument: `/x/data` must not match a FerretDB on `/x/data2`.
+  return command.includes('ferretdb') && ` ${command} `.includes(` --state-dir=${dataDir} `);
+}
+
+const isPid = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) > 0;
 
 /**
- * A FerretDB this data dir's last run left behind (the runtime was killed hard): ours if its recorded pid is a
- * FerretDB on this data dir (checked in /proc, so a reused pid is left alone); stopped so this start can take the port.
+ * A FerretDB the last run on this data dir left behind when it was killed hard: stopped so this start can take the port,
+ * but only once the runtime that spawned it is gone (a live one is still using it) and only if the recorded pid is still
+ * a FerretDB on this data dir (not a reused pid).
  */
 async function stopLeftover(dataDir: string, log?: (line: string) => void): Promise<void> {
   const pidFile = join(dataDir, 'ferretdb.pid');
-  const pid = Number(await readFile(pidFile, 'utf8').catch(() => ''));
-  if (!Number.isSafeInteger(pid) || pid <= 0 || !alive(pid)) return;
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  if (!cmdline.includes('ferretdb') || !cmdline.includes(`--state-dir=${dataDir}`)) return;
-  log?.(`ferretdb: stopping the one a previous run left behind (pid ${pid})`);
-  process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  let recorded: { pid?: unknown; owner?: unknown };
+  try {
+    recorded = JSON.parse(await readFile(pidFile, 'utf8'));
+  } catch {
+    return;
+  }
+  const { pid, owner } = recorded ?? {};
+  if (!isPid(pid) || !isPid(owner) || !gone(owner) || gone(pid) || !(await isFerretOn(pid, dataDir))) return;
+  log?.(`ferretdb: stopping the one a previous run (pid ${owner}, gone) left behind (pid ${pid})`);
+  signal(pid, 'SIGTERM');
+  await waitGone(pid, 5_000);
+  if (!gone(pid)) {
+    signal(pid, 'SIGKILL');
+    await waitGone(pid, 2_000);
+  }
   await rm(pidFile, { force: true });
 }
 
@@ -84,7 +122,9 @@ export async function startFerretDB(options: FerretOptions): Promise<Engine> {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const current = child;
-    if (current.pid) await writeFile(join(options.dataDir, 'ferretdb.pid'), String(current.pid));
+    // With its owner, so a later start can tell a live runtime's FerretDB from one a killed runtime left behind.
+    if (current.pid)
+      await writeFile(join(options.dataDir, 'ferretdb.pid'), JSON.stringify({ pid: current.pid, owner: process.pid }));
     let exited = false;
     current.on('exit', () => {
       exited = true;

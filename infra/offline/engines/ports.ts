@@ -15,7 +15,9 @@ export function freePort(): Promise<number> {
 
 /** Where the error for a taken port points: the commands that name the process holding it. */
 export function portHint(port: number): string {
-  return `see \`lsof -i :${port}\` or \`ss -ltnp 'sport = :${port}'\``;
+  const lsof = `see \`lsof -i :${port}\``;
+  // ss is Linux only (iproute2); lsof is on macOS too.
+  return process.platform === 'linux' ? `${lsof} or \`ss -ltnp 'sport = :${port}'\`` : lsof;
 }
 
 /** Rejects, naming the port and how to find its holder, when something already listens on it. */
