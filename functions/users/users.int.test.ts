@@ -470,17 +470,20 @@ describe('password change', () => {
     const refreshing = refreshSession({ ...app, sessions: new PgSessionStore(gatedPool) }, session.refreshToken);
     await reachedCommit;
     const changing = change(principal, user.id, password);
-    // Either the change finishes at once (it did not wait for the refresh), or it waits on a lock the refresh holds.
+    // Either the change finishes at once (it did not wait for the refresh), or its own UPDATE waits on a lock.
+    let settled = false;
     const blocked = async () => {
-      for (;;) {
+      while (!settled) {
         const { rows } = await pool.query(
-          "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+             AND query LIKE 'UPDATE users SET password_hash%'`,
         );
         if (rows.length) return;
         await new Promise((r) => setTimeout(r, 20));
       }
     };
     await Promise.race([changing, blocked()]);
+    settled = true;
     release();
     const refreshed = await refreshing;
     await changing;
