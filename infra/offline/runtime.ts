@@ -6,6 +6,7 @@ import { migrate, readMigrations } from '../../shared/db/migrate.ts';
 import { closeMongo } from '../../shared/db/mongo.ts';
 import { closePools, type Pool, poolFor } from '../../shared/db/postgres.ts';
 import { createAwsEndpoint, eventBridgeOperations } from './aws-endpoint.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { type Engines, repoRoot, startEngines } from './engines/index.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { createHttpGateway, sendJson } from './http-gateway.ts';
@@ -72,6 +73,7 @@ function listen(server: Server, port: number): Promise<number> {
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const log = options.log ?? (() => {});
   const env = options.env ?? process.env;
+  const lock = await lockDataDir(options.dataDir);
   const engines = await startEngines({
     dataDir: options.dataDir,
     ports: options.ports,
@@ -79,6 +81,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     tables: allTables(),
     persistDynamo: options.persist,
     env,
+  }).catch(async (error: unknown) => {
+    await lock.release();
+    throw error;
   });
   const servers: Server[] = [];
   let schedules: OfflineSchedules | undefined;
@@ -196,6 +201,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         await closeMongo();
         await engines.stop();
         metrics.close();
+        await lock.release();
       },
     };
   } catch (error) {
@@ -205,6 +211,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     await closeMongo();
     await engines.stop();
     metrics.close();
+    await lock.release();
     throw error;
   }
 }
