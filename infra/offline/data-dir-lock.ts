@@ -1,14 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
+import { isAlive } from './engines/ports.ts';
 
 /**
  * One offline runtime per data dir: a second one would share its engines' files (and stop or corrupt them).
@@ -25,7 +17,7 @@ export async function lockDataDir(dataDir: string): Promise<{ release(): Promise
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 2) throw error;
     }
     const owner = Number(await readFile(file, 'utf8').catch(() => ''));
-    if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && alive(owner))
+    if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner))
       throw new Error(
         `Another offline runtime (pid ${owner}) is using ${dataDir}: stop it first, or give this one its own DATA_DIR`,
       );

