@@ -22,11 +22,11 @@ export class PgSessionStore implements SessionStore {
     return withTransaction(this.pool, async (tx) => {
       // The user's row first (FOR SHARE, the order a password change locks in): a change waits for this refresh to
       // commit and then revokes its successor too, or this refresh waits for the change and finds its token revoked.
-      const owner = await tx.query<{ user_id: string }>('SELECT user_id FROM refresh_tokens WHERE token_hash = $1', [
-        presentedHash,
-      ]);
-      if (!owner.rows[0]) return { outcome: 'unknown' };
-      await tx.query('SELECT 1 FROM users WHERE id = $1 FOR SHARE', [owner.rows[0].user_id]);
+      const owner = await tx.query(
+        'SELECT 1 FROM users WHERE id = (SELECT user_id FROM refresh_tokens WHERE token_hash = $1) FOR SHARE',
+        [presentedHash],
+      );
+      if (!owner.rowCount) return { outcome: 'unknown' };
       // The token's row lock makes two concurrent refreshes with one token see each other: the second one is a reuse.
       const { rows } = await tx.query<{
         family_id: string;
