@@ -97,16 +97,11 @@ class BodyTooLarge extends Error {}
  * absolute-form (`http://host/path`, which RFC 9112 says a server must accept), routed on its path alone.
  */
 function originFormUrl(target: string | undefined): URL | undefined {
-  if (target && /^https?:\/\//i.test(target)) {
-    try {
-      return originFormUrl(`${new URL(target).pathname}${new URL(target).search}`);
-    } catch {
-      return undefined;
-    }
-  }
-  if (!target || !/^\/(?![/\\])/.test(target)) return undefined;
   try {
-    const url = new URL(target, 'http://localhost');
+    const absolute = target && /^https?:\/\//i.test(target) ? new URL(target) : undefined;
+    const path = absolute ? `${absolute.pathname}${absolute.search}` : target;
+    if (!path || !/^\/(?![/\\])/.test(path)) return undefined;
+    const url = new URL(path, 'http://localhost');
     return url.host === 'localhost' ? url : undefined;
   } catch {
     return undefined;
