@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { defineService } from '../../shared/service.ts';
+import { defineService, type ScheduleSpec } from '../../shared/service.ts';
 import { startSchedules } from './schedules.ts';
+
+const service = (schedules: ScheduleSpec[]) =>
+  defineService({ name: 'users', description: '', stores: {}, routes: [], schedules });
+const relayOnly = service([{ name: 'outbox-relay', everyMinutes: 1, handler: 'handlers/relay-outbox' }]);
 
 describe('startSchedules', () => {
   afterEach(() => {
@@ -9,16 +13,10 @@ describe('startSchedules', () => {
 
   it('runs each schedule every `everyMinutes` offline minutes, so an hourly one runs 60 times less often', async () => {
     vi.useFakeTimers();
-    const users = defineService({
-      name: 'users',
-      description: '',
-      stores: {},
-      routes: [],
-      schedules: [
-        { name: 'outbox-relay', everyMinutes: 1, handler: 'handlers/relay-outbox' },
-        { name: 'housekeeping', everyMinutes: 60, handler: 'handlers/housekeeping' },
-      ],
-    });
+    const users = service([
+      { name: 'outbox-relay', everyMinutes: 1, handler: 'handlers/relay-outbox' },
+      { name: 'housekeeping', everyMinutes: 60, handler: 'handlers/housekeeping' },
+    ]);
     const runs: Record<string, number> = { 'outbox-relay': 0, housekeeping: 0 };
     const schedules = startSchedules([users], {
       minuteMs: 2_000,
@@ -38,16 +36,9 @@ describe('startSchedules', () => {
 
   it('stop() resolves only once the run in progress has finished, and starts no run after', async () => {
     vi.useFakeTimers();
-    const users = defineService({
-      name: 'users',
-      description: '',
-      stores: {},
-      routes: [],
-      schedules: [{ name: 'outbox-relay', everyMinutes: 1, handler: 'handlers/relay-outbox' }],
-    });
     const events: string[] = [];
     let finishRun: () => void = () => {};
-    const schedules = startSchedules([users], {
+    const schedules = startSchedules([relayOnly], {
       minuteMs: 1_000,
       run: () => {
         events.push('run started');
@@ -77,15 +68,8 @@ describe('startSchedules', () => {
 
   it('stop() resolves after its bound when a run never finishes, abandoning it', async () => {
     vi.useFakeTimers();
-    const users = defineService({
-      name: 'users',
-      description: '',
-      stores: {},
-      routes: [],
-      schedules: [{ name: 'outbox-relay', everyMinutes: 1, handler: 'handlers/relay-outbox' }],
-    });
     let runs = 0;
-    const schedules = startSchedules([users], {
+    const schedules = startSchedules([relayOnly], {
       minuteMs: 1_000,
       stopWaitMs: 10_000,
       run: () => {
