@@ -65,6 +65,17 @@ export function relayAfterCommit(pool: Pool, publisher: EventPublisher, timeoutM
   };
 }
 
+/** What housekeeping needs: the stores it purges, and no signing key or publisher. */
+function retentionStores(pool: Pool, policy: SessionPolicy) {
+  return {
+    sessions: new PgSessionStore(pool),
+    throttle: new PgLoginThrottle(pool),
+    outbox: { purgeBefore: (before: Date) => purgeOutbox(pool, before) },
+    policy,
+    now: () => new Date(),
+  };
+}
+
 export function buildUsersApp(
   pool: Pool,
   tokens: AccessTokens,
@@ -72,16 +83,15 @@ export function buildUsersApp(
   policy: SessionPolicy = sessionPolicy(),
 ): UsersApp {
   return {
+    ...retentionStores(pool, policy),
     pool,
     users: new PgUserStore(pool, relayAfterCommit(pool, publisher)),
-    sessions: new PgSessionStore(pool),
-    throttle: new PgLoginThrottle(pool),
-    outbox: { purgeBefore: (before) => purgeOutbox(pool, before) },
     tokens,
-    policy,
-    now: () => new Date(),
   };
 }
+
+/** The scheduled housekeeping's container: only the pool, so its cold start reads no signing key from Secrets Manager. */
+export const housekeepingDeps = cachedOnce(async () => retentionStores(await poolFor('users'), sessionPolicy()));
 
 /** Built once per container: the pool, the signing key and the stores are reused by every invocation. */
 export const usersApp = cachedOnce(async (): Promise<UsersApp> => {
