@@ -203,37 +203,45 @@ describe('signing key rotation', () => {
   const HOUR = 3600;
 
   it('signs with the new key, keeps the old one verifying, and drops keys retired longer ago than kept', async () => {
+    // One injected clock for building, signing and verifying: the test means the same on any day.
     const t0 = new Date('2026-11-24T10:00:00Z');
+    const at = (hours: number) => new Date(t0.getTime() + hours * HOUR * 1000);
     const first = await generateSigningKey(t0);
-    const beforeRotation = await new AccessTokens(await toSigningKeys(first), settings).issue(customer);
+    const beforeRotation = await new AccessTokens(await toSigningKeys(first, t0), settings).issue(customer, t0.getTime());
     const second = await rotateSigningKey(first, HOUR, t0);
-    const rotated = new AccessTokens(await toSigningKeys(second), settings);
-    const afterRotation = await rotated.issue(customer);
+    const rotated = new AccessTokens(await toSigningKeys(second, t0), settings);
+    const afterRotation = await rotated.issue(customer, t0.getTime());
     expect(kidOf(afterRotation.token)).toBe(second.kid);
-    await expect(rotated.verify(beforeRotation.token)).resolves.toMatchObject(customer);
+    await expect(rotated.verify(beforeRotation.token, t0.getTime())).resolves.toMatchObject(customer);
     expect(rotated.publicJwks().map((k) => k.kid)).toEqual([second.kid, first.kid]);
     expect(rotated.publicJwks().some((k) => 'd' in k)).toBe(false);
 
+    // A retired key verifies until verifiesUntil (t0 + 1 h) and not after, by the keys' own clock.
+    const justBefore = new AccessTokens(await toSigningKeys(second, new Date(at(1).getTime() - 1000)), settings);
+    expect(justBefore.publicJwks().map((k) => k.kid)).toEqual([second.kid, first.kid]);
+    const justAfter = new AccessTokens(await toSigningKeys(second, new Date(at(1).getTime() + 1000)), settings);
+    expect(justAfter.publicJwks().map((k) => k.kid)).toEqual([second.kid]);
+
     // Two hours later the first key (retired at t0, kept one hour) is gone; the second, retired now, stays.
-    const third = await rotateSigningKey(second, HOUR, new Date(t0.getTime() + 2 * HOUR * 1000));
-    const later = new AccessTokens(await toSigningKeys(third), settings);
+    const third = await rotateSigningKey(second, HOUR, at(2));
+    const later = new AccessTokens(await toSigningKeys(third, at(2)), settings);
     expect(later.publicJwks().map((k) => k.kid)).toEqual([third.kid, second.kid]);
-    await expect(later.verify(beforeRotation.token)).rejects.toBeInstanceOf(Unauthorized);
-    await expect(later.verify(afterRotation.token)).resolves.toMatchObject(customer);
+    await expect(later.verify(beforeRotation.token, t0.getTime())).rejects.toBeInstanceOf(Unauthorized);
+    await expect(later.verify(afterRotation.token, t0.getTime())).resolves.toMatchObject(customer);
 
     // Kept means kept for that long, not until the next rotation: two hours on, with no rotation, it is gone.
-    const keysLater = await toSigningKeys(second, new Date(t0.getTime() + 2 * HOUR * 1000));
+    const keysLater = await toSigningKeys(second, at(2));
     expect(keysLater.publicJwks.map((k) => k.kid)).toEqual([second.kid]);
 
     // A key retired before retired keys carried verifiesUntil goes at the first rotation past its keep time.
     const legacy = { ...third, previous: [{ publicJwk: first.publicJwk, retiredAt: t0.toISOString() }] };
-    const afterLegacy = await rotateSigningKey(legacy, HOUR, new Date(t0.getTime() + 3 * HOUR * 1000));
+    const afterLegacy = await rotateSigningKey(legacy, HOUR, at(3));
     expect(afterLegacy.previous?.map((k) => k.publicJwk.kid)).toEqual([third.kid]);
 
     // After a leak: nothing older is kept, so every token signed before is refused.
-    const emergency = new AccessTokens(await toSigningKeys(await rotateSigningKey(third, 0)), settings);
+    const emergency = new AccessTokens(await toSigningKeys(await rotateSigningKey(third, 0, at(2)), at(2)), settings);
     expect(emergency.publicJwks()).toHaveLength(1);
-    await expect(emergency.verify(afterRotation.token)).rejects.toBeInstanceOf(Unauthorized);
+    await expect(emergency.verify(afterRotation.token, t0.getTime())).rejects.toBeInstanceOf(Unauthorized);
   });
 
   it('running containers pick up a rotated key: the signer after its refresh interval, a verifier on the unknown kid', async () => {

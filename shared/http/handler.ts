@@ -19,11 +19,21 @@ export interface Principal {
 /** Who may call a route. `public`: anyone; `user`: any signed-in user; `admin`: admins only. */
 export type Access = 'public' | 'user' | 'admin';
 
+/** Error statuses a route can return beyond those every route documents (400, 429; 401 and 403 when signed in). */
+export type RouteErrorStatus = 403 | 404 | 409 | 413 | 415 | 422 | 502 | 503 | 504;
+
 export interface RouteSchemas {
   body?: z.ZodType;
   path?: z.ZodType;
   query?: z.ZodType;
   headers?: z.ZodType;
+  /**
+   * The success response, for the OpenAPI document: its status, its body schema (none for 204) and an example.
+   * A 201 documents `Location`; a 202 may too.
+   */
+  response?: { status: 200 | 201 | 202 | 204; body?: z.ZodType; example?: unknown; location?: boolean };
+  /** The error statuses this route can return besides the common ones, each answered with the one `Error` body. */
+  errors?: RouteErrorStatus[];
 }
 type Infer<T> = T extends z.ZodType ? z.infer<T> : undefined;
 
