@@ -63,7 +63,7 @@ describe('the synthesized template follows the service catalog', () => {
     const env = Object.keys(health.Properties.Environment.Variables);
     for (const s of services) {
       if (s.stores.postgres) expect(env).toContain(`DATABASE_SECRET_ARN_${s.name.toUpperCase()}`);
-      if (s.stores.mongo) expect(env).toContain('MONGODB_SECRET_ARN');
+      if (s.stores.mongo) expect(env).toContain(`MONGODB_SECRET_ARN_${s.name.toUpperCase()}`);
       for (const t of s.stores.tables ?? []) expect(env).toContain(`TABLE_${t.name.toUpperCase()}`);
     }
     expect(health.Properties.VpcConfig).toBeDefined();

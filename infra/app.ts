@@ -1,6 +1,6 @@
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { allTables, services } from '../functions/catalog.ts';
+import { allTables, mongoServices, postgresServices, services } from '../functions/catalog.ts';
 import { settingsFrom } from './config.ts';
 import { applyNagSuppressions } from './nag.ts';
 import { ApiStack } from './stacks/api-stack.ts';
@@ -21,8 +21,8 @@ export function buildApp(app = new App()) {
     env,
     settings,
     tables: allTables(),
-    needsPostgres: services.some((s) => s.stores.postgres),
-    needsMongo: services.some((s) => s.stores.mongo),
+    postgresServices: postgresServices(),
+    mongoServices: mongoServices(),
   });
   const api = new ApiStack(app, `${prefix}-Api`, {
     env,
@@ -35,6 +35,10 @@ export function buildApp(app = new App()) {
     dataAccess: data.dataAccess,
     postgresSecret: data.postgresSecret,
     mongoSecret: data.mongoSecret,
+    postgresLogins: data.postgresLogins,
+    mongoLogins: data.mongoLogins,
+    postgresMonitorLogin: data.postgresMonitorLogin,
+    mongoMonitorLogin: data.mongoMonitorLogin,
   });
   Tags.of(app).add('project', 'shop');
   Tags.of(app).add('stage', settings.stage);

@@ -13,9 +13,12 @@ export interface DeploySettings {
   usagePlanRateLimit: number;
   usagePlanBurstLimit: number;
   usagePlanQuotaPerDay: number;
-  /** LocalStack only: the Postgres and MongoDB containers of docker-compose.localstack.yml. */
-  localPostgresUrl: (service: string) => string;
-  localMongoUri: string;
+  /**
+   * LocalStack only: the Postgres and MongoDB containers of docker-compose.localstack.yml, with a login per service
+   * (scripts/localstack/init-*). The login defaults to the service's own; the health check's is the monitor's.
+   */
+  localPostgresUrl: (service: string, login?: string) => string;
+  localMongoUri: (service?: string) => string;
   /** Keep data stores when a stack is deleted (everything but throwaway stages). */
   retainData: boolean;
   alarmEmail?: string;
@@ -27,6 +30,7 @@ export function settingsFrom(app: App): DeploySettings {
   if (target !== 'aws' && target !== 'localstack') throw new Error(`-c target must be aws or localstack, not ${target}`);
   const stage = ctx('stage') ?? 'dev';
   const pgHost = ctx('localPostgresHost') ?? 'postgres:5432';
+  const mongoHost = ctx('localMongoHost') ?? 'mongo:27017';
   return {
     target,
     stage,
@@ -35,8 +39,11 @@ export function settingsFrom(app: App): DeploySettings {
     usagePlanRateLimit: Number(ctx('usagePlanRateLimit') ?? 50),
     usagePlanBurstLimit: Number(ctx('usagePlanBurstLimit') ?? 100),
     usagePlanQuotaPerDay: Number(ctx('usagePlanQuotaPerDay') ?? 100_000),
-    localPostgresUrl: (service) => `postgres://shop:shop@${pgHost}/shop_${service}`,
-    localMongoUri: ctx('localMongoUri') ?? 'mongodb://mongo:27017/',
+    localPostgresUrl: (service, login = `shop_${service}`) => `postgres://${login}:${login}_local@${pgHost}/shop_${service}`,
+    localMongoUri: (service) => {
+      const login = service ? `shop_${service}` : 'shop_monitor';
+      return `mongodb://${login}:${login}_local@${mongoHost}/?authSource=admin`;
+    },
     retainData: stage === 'prod' || ctx('retainData') === 'true',
     alarmEmail: ctx('alarmEmail'),
   };

@@ -36,6 +36,10 @@ export type PlatformConfig = z.infer<typeof PlatformEnv> & {
   databaseSecretArns: Record<string, string>;
   /** Names of DynamoDB tables, from TABLE_<NAME>. */
   tables: Record<string, string>;
+  /** MongoDB URI per Mongo-owning service (its own user), from MONGODB_URI_<SERVICE>; MONGODB_URI otherwise. */
+  mongoUris: Record<string, string>;
+  /** Secrets Manager ARN of each Mongo-owning service's DocumentDB user (AWS), from MONGODB_SECRET_ARN_<SERVICE>. */
+  mongoSecretArns: Record<string, string>;
 };
 
 let cached: PlatformConfig | undefined;
@@ -63,6 +67,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): PlatformConfig {
     databaseUrls: collect(env, 'DATABASE_URL_'),
     databaseSecretArns: collect(env, 'DATABASE_SECRET_ARN_'),
     tables: collect(env, 'TABLE_'),
+    mongoUris: collect(env, 'MONGODB_URI_'),
+    mongoSecretArns: collect(env, 'MONGODB_SECRET_ARN_'),
   };
 }
 

@@ -16,6 +16,7 @@ import type { Construct } from 'constructs';
 import { functionId, type ServiceManifest, SUBSCRIPTION_MAX_RECEIVES, SUBSCRIPTION_SOURCE_PREFIX } from '../../shared/service.ts';
 import type { DeploySettings } from '../config.ts';
 import { ServiceFunction } from '../constructs/service-function.ts';
+import { MONITOR_LOGIN } from './data-stack.ts';
 
 export interface ApiStackProps extends StackProps {
   settings: DeploySettings;
@@ -25,8 +26,15 @@ export interface ApiStackProps extends StackProps {
   tables: Map<string, dynamodb.ITable>;
   vpc?: ec2.IVpc;
   dataAccess?: ec2.ISecurityGroup;
+  /** Master credentials: granted to the migration triggers only. */
   postgresSecret?: secretsmanager.ISecret;
   mongoSecret?: secretsmanager.ISecret;
+  /** Each service's own login; a function reads its own service's secret and no other. */
+  postgresLogins?: Map<string, secretsmanager.ISecret>;
+  mongoLogins?: Map<string, secretsmanager.ISecret>;
+  /** The health check's logins (connect/ping, no data), for probes of other services' databases. */
+  postgresMonitorLogin?: secretsmanager.ISecret;
+  mongoMonitorLogin?: secretsmanager.ISecret;
 }
 
 const TABLE_ACTIONS = [
@@ -63,6 +71,7 @@ export class ApiStack extends Stack {
       description: 'ES256 key pair for access tokens; written by the users service on first use',
     });
 
+    const probing: ServiceFunction[] = [];
     /** `probes`: other services whose stores this function checks (health): settings and probe rights, no data. */
     const make = (
       service: ServiceManifest,
@@ -74,18 +83,33 @@ export class ApiStack extends Stack {
       const owners = [service, ...probes.filter((p) => p !== service)];
       const inVpc = settings.target === 'aws' && owners.some((o) => o.stores.postgres || o.stores.mongo) && props.vpc;
       const environment: Record<string, string> = { STAGE: settings.stage, EVENT_BUS_NAME: props.bus.eventBusName };
+      const readable = new Set<secretsmanager.ISecret>();
       for (const owner of owners) {
         for (const t of owner.stores.tables ?? [])
           environment[`TABLE_${t.name.toUpperCase()}`] = props.tables.get(t.name)!.tableName;
+        const own = owner === service;
+        const key = owner.name.toUpperCase();
         if (owner.stores.postgres) {
           if (settings.target === 'localstack')
-            environment[`DATABASE_URL_${owner.name.toUpperCase()}`] = settings.localPostgresUrl(owner.name);
-          else if (props.postgresSecret)
-            environment[`DATABASE_SECRET_ARN_${owner.name.toUpperCase()}`] = props.postgresSecret.secretArn;
+            environment[`DATABASE_URL_${key}`] = settings.localPostgresUrl(owner.name, own ? undefined : MONITOR_LOGIN);
+          else {
+            const login = own ? props.postgresLogins?.get(owner.name) : props.postgresMonitorLogin;
+            if (login) {
+              environment[`DATABASE_SECRET_ARN_${key}`] = login.secretArn;
+              readable.add(login);
+            }
+          }
         }
         if (owner.stores.mongo) {
-          if (settings.target === 'localstack') environment.MONGODB_URI = settings.localMongoUri;
-          else if (props.mongoSecret) environment.MONGODB_SECRET_ARN = props.mongoSecret.secretArn;
+          if (settings.target === 'localstack')
+            environment[`MONGODB_URI_${key}`] = settings.localMongoUri(own ? owner.name : undefined);
+          else {
+            const login = own ? props.mongoLogins?.get(owner.name) : props.mongoMonitorLogin;
+            if (login) {
+              environment[`MONGODB_SECRET_ARN_${key}`] = login.secretArn;
+              readable.add(login);
+            }
+          }
         }
       }
       if (JWT_KEY_CONSUMERS.has(service.name)) environment.JWT_KEY_SECRET_ARN = jwtKey.secretArn;
@@ -115,13 +139,13 @@ export class ApiStack extends Stack {
         if (tables.length)
           fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:DescribeTable'], resources: tables }));
       }
-      if (owners.some((o) => o.stores.postgres)) props.postgresSecret?.grantRead(fn);
-      if (owners.some((o) => o.stores.mongo)) props.mongoSecret?.grantRead(fn);
+      for (const secret of readable) secret.grantRead(fn);
       if (JWT_KEY_CONSUMERS.has(service.name)) {
         jwtKey.grantRead(fn);
         if (service.name === 'users') jwtKey.grantWrite(fn);
       }
       this.functions.push(fn);
+      if (owners.length > 1) probing.push(fn);
       return fn;
     };
 
@@ -178,7 +202,11 @@ export class ApiStack extends Stack {
         type,
         statusCode,
         templates: errorBody(code),
-        responseHeaders: { 'Access-Control-Allow-Origin': "'*'" },
+        // Throttled callers learn when to come back, as offline (the API documents Retry-After on every 429).
+        responseHeaders: {
+          'Access-Control-Allow-Origin': "'*'",
+          ...(code === 'TOO_MANY_REQUESTS' ? { 'Retry-After': "'1'" } : {}),
+        },
       });
     }
 
@@ -197,7 +225,7 @@ export class ApiStack extends Stack {
           service,
           route.handler,
           `${service.name}: ${route.method} ${route.path} (${route.summary})`,
-          { timeout: Duration.seconds(route.timeoutSeconds ?? 10), memorySize: route.memoryMb },
+          { timeout: Duration.seconds(route.timeoutSeconds ?? 10), memorySize: route.memoryMb, copyIntoBundle: route.bundle },
           route.probesEveryStore ? services : [],
         );
         if (route.access !== 'public' && !authorizer)
@@ -261,7 +289,8 @@ export class ApiStack extends Stack {
         );
       }
 
-      if (service.stores.postgres && settings.target === 'aws' && props.postgresSecret) {
+      const ownLogin = props.postgresLogins?.get(service.name);
+      if (service.stores.postgres && settings.target === 'aws' && props.postgresSecret && ownLogin) {
         const migrateFn = new ServiceFunction(this, `Migrate-${service.name}`, {
           service: service.name,
           entry: 'shared/db/migrate-handler.ts',
@@ -273,14 +302,16 @@ export class ApiStack extends Stack {
           environment: {
             MIGRATE_SERVICE: service.name,
             DATABASE_SECRET_ARN_ADMIN: props.postgresSecret.secretArn,
-            [`DATABASE_SECRET_ARN_${service.name.toUpperCase()}`]: props.postgresSecret.secretArn,
+            [`DATABASE_SECRET_ARN_${service.name.toUpperCase()}`]: ownLogin.secretArn,
+            ...(props.postgresMonitorLogin ? { DATABASE_MONITOR_SECRET_ARN: props.postgresMonitorLogin.secretArn } : {}),
           },
           copyIntoBundle: [
             ['shared/db/migrations', 'migrations/shared'],
             [`functions/${service.name}/store/migrations`, 'migrations/service'],
           ],
         });
-        props.postgresSecret.grantRead(migrateFn);
+        // The master secret: this trigger is the only reader. It sets the service's (and the monitor's) password from theirs.
+        for (const secret of [props.postgresSecret, ownLogin, props.postgresMonitorLogin]) secret?.grantRead(migrateFn);
         // Before the service's functions are updated: new code must not meet a database without its columns.
         new triggers.Trigger(this, `MigrateTrigger-${service.name}`, {
           handler: migrateFn,
@@ -289,6 +320,33 @@ export class ApiStack extends Stack {
           executeBefore: this.functions.filter((fn) => fn.service === service.name),
         });
       }
+    }
+
+    const mongoOwners = services.filter((s) => s.stores.mongo && props.mongoLogins?.has(s.name));
+    if (settings.target === 'aws' && props.mongoSecret && mongoOwners.length) {
+      const logins = mongoOwners.map((s) => [s.name, props.mongoLogins!.get(s.name)!] as const);
+      const usersFn = new ServiceFunction(this, 'MongoUsers', {
+        service: 'platform',
+        entry: 'shared/db/mongo-users-handler.ts',
+        description: 'platform: DocumentDB user per service database',
+        timeout: Duration.minutes(2),
+        vpc: props.vpc,
+        securityGroups: props.dataAccess ? [props.dataAccess] : undefined,
+        alarmTopic: props.alarmTopic,
+        environment: {
+          MONGODB_MASTER_SECRET_ARN: props.mongoSecret.secretArn,
+          ...(props.mongoMonitorLogin ? { MONGODB_MONITOR_SECRET_ARN: props.mongoMonitorLogin.secretArn } : {}),
+          ...Object.fromEntries(logins.map(([name, secret]) => [`MONGODB_SECRET_ARN_${name.toUpperCase()}`, secret.secretArn])),
+        },
+      });
+      // The DocumentDB master secret: this trigger is its only reader.
+      for (const secret of [props.mongoSecret, props.mongoMonitorLogin, ...logins.map(([, s]) => s)]) secret?.grantRead(usersFn);
+      new triggers.Trigger(this, 'MongoUsersTrigger', {
+        handler: usersFn,
+        executeOnHandlerChange: true,
+        timeout: Duration.minutes(2),
+        executeBefore: this.functions.filter((fn) => mongoOwners.some((s) => s.name === fn.service) || probing.includes(fn)),
+      });
     }
 
     const plan = this.api.addUsagePlan('DefaultUsagePlan', {

@@ -3,7 +3,7 @@ import * as docdb from 'aws-cdk-lib/aws-docdb';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { TableSpec } from '../../shared/service.ts';
 import type { DeploySettings } from '../config.ts';
@@ -12,11 +12,17 @@ import type { DeploySettings } from '../config.ts';
 const POSTGRES_PORT = 5532;
 const DOCUMENTDB_PORT = 27117;
 
+/** Database logins rotate on this schedule (single-user rotation: each login changes its own password). */
+const ROTATION = Duration.days(30);
+/** The health check's login on both engines: it may connect and ping, and reads no data. */
+export const MONITOR_LOGIN = 'shop_monitor';
+
 export interface DataStackProps extends StackProps {
   settings: DeploySettings;
   tables: TableSpec[];
-  needsPostgres: boolean;
-  needsMongo: boolean;
+  /** Services that own a PostgreSQL database / a MongoDB-compatible database (the catalog's postgresServices()/mongoServices()). */
+  postgresServices: string[];
+  mongoServices: string[];
 }
 
 /**
@@ -27,8 +33,15 @@ export interface DataStackProps extends StackProps {
 export class DataStack extends Stack {
   readonly vpc?: ec2.Vpc;
   readonly dataAccess?: ec2.SecurityGroup;
+  /** Master credentials: read only by the migration triggers, which create the per-service logins. */
   readonly postgresSecret?: secretsmanager.ISecret;
   readonly mongoSecret?: secretsmanager.ISecret;
+  /** Each service's own login (role `shop_<service>`), rotated; its functions read this secret and no other. */
+  readonly postgresLogins = new Map<string, secretsmanager.ISecret>();
+  readonly mongoLogins = new Map<string, secretsmanager.ISecret>();
+  /** The health check's logins: CONNECT / ping only. */
+  readonly postgresMonitorLogin?: secretsmanager.ISecret;
+  readonly mongoMonitorLogin?: secretsmanager.ISecret;
   readonly tables = new Map<string, dynamodb.Table>();
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
@@ -58,7 +71,9 @@ export class DataStack extends Stack {
       this.tables.set(spec.name, table);
     }
 
-    if (settings.target === 'localstack' || (!props.needsPostgres && !props.needsMongo)) return;
+    const needsPostgres = props.postgresServices.length > 0;
+    const needsMongo = props.mongoServices.length > 0;
+    if (settings.target === 'localstack' || (!needsPostgres && !needsMongo)) return;
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: 2,
@@ -76,7 +91,7 @@ export class DataStack extends Stack {
       description: 'Functions that reach the data stores',
     });
 
-    if (props.needsPostgres) {
+    if (needsPostgres) {
       const dbSg = new ec2.SecurityGroup(this, 'PostgresSg', { vpc: this.vpc, description: 'RDS PostgreSQL' });
       dbSg.addIngressRule(this.dataAccess, ec2.Port.tcp(POSTGRES_PORT), 'service functions');
       const instance = new rds.DatabaseInstance(this, 'Postgres', {
@@ -97,8 +112,25 @@ export class DataStack extends Stack {
         removalPolicy: settings.retainData ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
         parameters: { 'rds.force_ssl': '1' },
       });
-      instance.addRotationSingleUser({ automaticallyAfter: Duration.days(30) });
+      // Rotation functions run where they reach both the database and the Secrets Manager endpoint (through the NAT).
+      const rotationSubnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+      instance.addRotationSingleUser({ automaticallyAfter: ROTATION, vpcSubnets: rotationSubnets });
       this.postgresSecret = instance.secret!;
+      const login = (id: string, username: string) => {
+        const secret = new rds.DatabaseSecret(this, id, { username }).attach(instance);
+        new secretsmanager.SecretRotation(this, `${id}Rotation`, {
+          application: secretsmanager.SecretRotationApplication.POSTGRES_ROTATION_SINGLE_USER,
+          secret,
+          target: instance,
+          vpc: this.vpc!,
+          vpcSubnets: rotationSubnets,
+          automaticallyAfter: ROTATION,
+        });
+        return secret;
+      };
+      for (const service of props.postgresServices)
+        this.postgresLogins.set(service, login(`PostgresLogin-${service}`, `shop_${service}`));
+      this.postgresMonitorLogin = login('PostgresLogin-monitor', MONITOR_LOGIN);
       if (settings.stage !== 'prod') {
         Validations.of(instance).acknowledge(
           {
@@ -113,7 +145,7 @@ export class DataStack extends Stack {
       }
     }
 
-    if (props.needsMongo) {
+    if (needsMongo) {
       const docSg = new ec2.SecurityGroup(this, 'DocumentDbSg', { vpc: this.vpc, description: 'DocumentDB' });
       docSg.addIngressRule(this.dataAccess, ec2.Port.tcp(DOCUMENTDB_PORT), 'service functions');
       const cluster = new docdb.DatabaseCluster(this, 'DocumentDb', {
@@ -137,8 +169,23 @@ export class DataStack extends Stack {
         exportProfilerLogsToCloudWatch: true,
         removalPolicy: settings.retainData ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
       });
-      cluster.addRotationSingleUser(Duration.days(30));
+      cluster.addRotationSingleUser(ROTATION);
       this.mongoSecret = cluster.secret!;
+      const login = (id: string, username: string) => {
+        const secret = new docdb.DatabaseSecret(this, id, { username }).attach(cluster);
+        new secretsmanager.SecretRotation(this, `${id}Rotation`, {
+          application: secretsmanager.SecretRotationApplication.MONGODB_ROTATION_SINGLE_USER,
+          secret,
+          target: cluster,
+          vpc: this.vpc!,
+          vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+          automaticallyAfter: ROTATION,
+        });
+        return secret;
+      };
+      for (const service of props.mongoServices)
+        this.mongoLogins.set(service, login(`DocumentDbLogin-${service}`, `shop_${service}`));
+      this.mongoMonitorLogin = login('DocumentDbLogin-monitor', MONITOR_LOGIN);
       const auditReason =
         'DocumentDB exports only `audit` and `profiler` logs; the audit export is on and the audit_logs parameter records authenticate, createIndex and dropCollection.';
       Validations.of(cluster).acknowledge(

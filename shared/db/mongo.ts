@@ -4,22 +4,26 @@ import { config } from '../config.ts';
 import { DependencyFailed } from '../errors.ts';
 import { readDatabaseSecret } from './secrets.ts';
 
-async function mongoUri(): Promise<string> {
+/** Each service logs in as its own user (MONGODB_URI_<SERVICE> / MONGODB_SECRET_ARN_<SERVICE>), else the shared settings. */
+async function mongoUri(service: string): Promise<string> {
   const cfg = config();
-  if (cfg.MONGODB_URI) return cfg.MONGODB_URI;
-  if (cfg.MONGODB_SECRET_ARN) {
-    const s = await readDatabaseSecret(cfg.MONGODB_SECRET_ARN);
+  const uri = cfg.mongoUris[service] ?? cfg.MONGODB_URI;
+  if (uri) return uri;
+  const secretArn = cfg.mongoSecretArns[service] ?? cfg.MONGODB_SECRET_ARN;
+  if (secretArn) {
+    const s = await readDatabaseSecret(secretArn);
     const u = encodeURIComponent;
-    // DocumentDB: TLS with the Amazon RDS CA (Lambda loads it via NODE_EXTRA_CA_CERTS), no retryable writes. Reads go to the
-    // primary (the driver's default): a lagging replica would fail version checks and existence checks right after a write.
-    return `mongodb://${u(s.username)}:${u(s.password)}@${s.host}:${s.port}/?tls=true&replicaSet=rs0`;
+    // DocumentDB: TLS with the Amazon RDS CA (Lambda loads it via NODE_EXTRA_CA_CERTS), no retryable writes, users in
+    // `admin`. Reads go to the primary (the driver's default): a lagging replica would fail version checks and
+    // existence checks right after a write.
+    return `mongodb://${u(s.username)}:${u(s.password)}@${s.host}:${s.port}/?tls=true&replicaSet=rs0&authSource=admin`;
   }
-  throw new Error('No MongoDB-compatible store configured: set MONGODB_URI');
+  throw new Error(`No MongoDB-compatible store configured for ${service}: set MONGODB_URI`);
 }
 
 const connections = cachedBy(async (service: string) =>
   mongoose
-    .createConnection(await mongoUri(), {
+    .createConnection(await mongoUri(service), {
       dbName: `shop_${service}`,
       maxPoolSize: 5,
       serverSelectionTimeoutMS: 5_000,

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { cachedBy } from '../cache.ts';
 import { config } from '../config.ts';
 import { DependencyFailed } from '../errors.ts';
-import { readDatabaseSecret } from './secrets.ts';
+import { postgresUrl, readDatabaseSecret } from './secrets.ts';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -19,11 +19,8 @@ async function connectionString(service: string): Promise<string> {
   if (url) return url;
   const secretArn = cfg.databaseSecretArns[service];
   if (secretArn) {
-    const s = await readDatabaseSecret(secretArn);
-    const u = encodeURIComponent;
     // Same database naming as offline: each service owns `shop_<service>` on the cluster; `admin` is the maintenance database.
-    const database = service === 'admin' ? 'postgres' : `shop_${service}`;
-    return `postgres://${u(s.username)}:${u(s.password)}@${s.host}:${s.port}/${database}?sslmode=require`;
+    return postgresUrl(await readDatabaseSecret(secretArn), service === 'admin' ? 'postgres' : `shop_${service}`);
   }
   throw new Error(`No database configured for ${service}: set DATABASE_URL_${service.toUpperCase()}`);
 }

@@ -12,3 +12,9 @@ export async function readDatabaseSecret(secretArn: string): Promise<DatabaseSec
   const secret = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretArn }));
   return JSON.parse(secret.SecretString ?? '{}') as DatabaseSecret;
 }
+
+/** A PostgreSQL URL from a secret (TLS required, the server's certificate checked against the Amazon RDS CA). */
+export function postgresUrl(s: DatabaseSecret, database: string): string {
+  const u = encodeURIComponent;
+  return `postgres://${u(s.username)}:${u(s.password)}@${s.host}:${s.port}/${database}?sslmode=require`;
+}

@@ -110,8 +110,10 @@ describe('an engine that fails after its server started', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'pg-fail-'));
     const port = await freePort();
     try {
-      // Not an SQL identifier: CREATE ROLE fails once the server is up.
-      await expect(startPostgres({ dataDir, port, services: ['not-an-identifier'], external: {} })).rejects.toThrow(/syntax/);
+      // Not an SQL identifier: provisioning refuses it once the server is up.
+      await expect(startPostgres({ dataDir, port, services: ['not-an-identifier'], external: {} })).rejects.toThrow(
+        /not a lowercase SQL identifier/,
+      );
       expect(await acceptsConnections(port)).toBe(false);
     } finally {
       const pidFile = join(dataDir, 'postmaster.pid');

