@@ -1,0 +1,73 @@
+import { NotFound } from '../../../shared/errors.ts';
+import type { Principal } from '../../../shared/http/handler.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import type { Channel, NotificationHistory, NotificationRecord, NotificationStatus } from './ports.ts';
+
+/** A notification as its user (or an admin) sees it: no lease, attempts or provider errors. */
+export interface NotificationView {
+  id: string;
+  eventId: string;
+  eventType: string;
+  channel: Channel;
+  userId: string;
+  to: string;
+  subject: string | null;
+  text: string;
+  status: NotificationStatus;
+  occurredAt: string;
+  sentAt: string | null;
+}
+
+export interface HistoryPage {
+  items: NotificationView[];
+  nextCursor: string | null;
+}
+
+export interface PageRequest {
+  cursor?: string;
+  limit: number;
+}
+
+function view(r: NotificationRecord): NotificationView {
+  return {
+    id: r.id,
+    eventId: r.eventId,
+    eventType: r.eventType,
+    channel: r.channel,
+    userId: r.userId,
+    to: r.to,
+    subject: r.subject,
+    text: r.text,
+    status: r.status,
+    occurredAt: r.occurredAt,
+    sentAt: r.sentAt,
+  };
+}
+
+async function page(history: NotificationHistory, userId: string | undefined, request: PageRequest): Promise<HistoryPage> {
+  const after = request.cursor ? decodeCursor(request.cursor) : undefined;
+  // One more than asked tells whether another page exists without a count.
+  const rows = await history.list({ userId, after, limit: request.limit + 1 });
+  const items = rows.slice(0, request.limit);
+  const last = items.at(-1);
+  return {
+    items: items.map(view),
+    nextCursor: rows.length > request.limit && last ? encodeCursor({ occurredAt: last.occurredAt, id: last.id }) : null,
+  };
+}
+
+/** `GET /notifications`: a customer's own history; an admin's view is everyone's. Newest first. */
+export async function listNotifications(deps: { history: NotificationHistory }, principal: Principal, request: PageRequest) {
+  return page(deps.history, principal.role === 'admin' ? undefined : principal.userId, request);
+}
+
+/** `GET /notifications/user/{userId}`: the user themself or an admin; anyone else learns nothing (404). */
+export async function listUserNotifications(
+  deps: { history: NotificationHistory },
+  principal: Principal,
+  userId: string,
+  request: PageRequest,
+) {
+  if (principal.role !== 'admin' && principal.userId !== userId) throw new NotFound(`No notifications for user ${userId}`);
+  return page(deps.history, userId, request);
+}
