@@ -8,6 +8,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { functionBundling } from '../bundling.ts';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
 
@@ -68,26 +69,8 @@ export class ServiceFunction extends nodejs.NodejsFunction {
         ...props.environment,
       },
       bundling: {
+        ...functionBundling,
         format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        mainFields: ['module', 'main'],
-        // ESM bundles still meet CommonJS dependencies that call require().
-        banner:
-          "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-        externalModules: [
-          '@aws-sdk/*',
-          'pg-native',
-          'snappy',
-          'kerberos',
-          '@mongodb-js/zstd',
-          'mongodb-client-encryption',
-          'gcp-metadata',
-          'socks',
-          'aws4',
-          '@aws-sdk/credential-providers',
-        ],
         forceDockerBundling: false,
         commandHooks: {
           beforeBundling: () => [],
