@@ -25,6 +25,8 @@ export interface RouteSpec {
    * access and read-only probe rights (secrets read, DynamoDB DescribeTable), never their data.
    */
   probesEveryStore?: boolean;
+  /** Package files the function reads at run time, copied into its bundle: [dir relative to the repo root, dir in the bundle]. */
+  bundle?: Array<[string, string]>;
 }
 
 /** What every subscription rule matches besides its detail-types: events from this platform's services only. */

@@ -17,11 +17,20 @@ export default defineService({
     },
     {
       method: 'GET',
+      path: '/openapi.json',
+      handler: 'handlers/openapi',
+      access: 'public',
+      apiKeyRequired: false,
+      summary: 'OpenAPI 3.1 description of this API, generated from the handlers’ zod schemas',
+    },
+    {
+      method: 'GET',
       path: '/docs',
       handler: 'handlers/docs',
       access: 'public',
       apiKeyRequired: false,
-      summary: 'OpenAPI 3.1 description of this API, generated from the handlers’ zod schemas',
+      summary: 'The API reference page (Swagger UI, served from its own files)',
+      bundle: [['node_modules/swagger-ui-dist', 'swagger-ui']],
     },
   ],
 });

@@ -1,12 +1,13 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { text } from '../text.ts';
 import { registerEvents } from './registry.ts';
 
 /** The contact data notifications needs to reach a user without calling the users service. */
 const Contact = z.object({
-  userId: z.string().min(1),
-  email: z.string().email(),
-  name: z.string().min(1),
-  phone: z.string().nullable(),
+  userId: text({ min: 1, max: 100 }),
+  email: text({ max: 254 }).email(),
+  name: text({ min: 1, max: 100, name: true }),
+  phone: text({ max: 20 }).nullable(),
 });
 
 export const UserRegistered = Contact.extend({

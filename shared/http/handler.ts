@@ -20,7 +20,7 @@ export interface Principal {
 export type Access = 'public' | 'user' | 'admin';
 
 /** Error statuses a route can return beyond those every route documents (400, 429; 401 and 403 when signed in). */
-export type RouteErrorStatus = 403 | 404 | 409 | 413 | 415 | 422 | 502 | 503 | 504;
+export type RouteErrorStatus = 401 | 403 | 404 | 409 | 413 | 415 | 422 | 502 | 503 | 504;
 
 export interface RouteSchemas {
   body?: z.ZodType;
@@ -31,9 +31,29 @@ export interface RouteSchemas {
    * The success response, for the OpenAPI document: its status, its body schema (none for 204) and an example.
    * A 201 documents `Location`; a 202 may too.
    */
-  response?: { status: 200 | 201 | 202 | 204; body?: z.ZodType; example?: unknown; location?: boolean };
+  response?: {
+    status: 200 | 201 | 202 | 204;
+    body?: z.ZodType;
+    example?: unknown;
+    location?: boolean;
+    /** Other statuses answered with this same body (the health report is a 503 when degraded), not with `Error`. */
+    alsoStatuses?: Array<200 | 503>;
+    /** Media type of the body when it is not JSON (e.g. `text/html`); `body` is then the schema of that text. */
+    mediaType?: string;
+    /**
+     * OpenAPI links: the next call of a flow and what it takes from this one (runtime expressions such as
+     * `$response.body#/id`), keyed by link name; `operation` is `'METHOD /path'` of a route in the catalog.
+     */
+    links?: Record<string, RouteLink>;
+  };
   /** The error statuses this route can return besides the common ones, each answered with the one `Error` body. */
   errors?: RouteErrorStatus[];
+}
+export interface RouteLink {
+  operation: string;
+  parameters?: Record<string, string>;
+  requestBody?: unknown;
+  description?: string;
 }
 type Infer<T> = T extends z.ZodType ? z.infer<T> : undefined;
 
@@ -53,6 +73,8 @@ export interface HttpRequest<S extends RouteSchemas, A extends Access> {
 export interface HttpResult {
   status?: number;
   body?: unknown;
+  /** A body sent as it is, not as JSON (e.g. an HTML page); give its Content-Type in `headers`. */
+  rawBody?: string;
   headers?: Record<string, string>;
 }
 
@@ -224,11 +246,11 @@ export function httpRoute<S extends RouteSchemas, A extends Access>(
       rawEvent: event,
     } as HttpRequest<S, A>;
     const result = (await fn(request)) ?? {};
-    const status = result.status ?? (result.body === undefined ? 204 : 200);
+    const status = result.status ?? (result.body === undefined && result.rawBody === undefined ? 204 : 200);
     return {
       statusCode: status,
       headers: result.headers ?? {},
-      body: result.body === undefined ? '' : JSON.stringify(result.body),
+      body: result.rawBody ?? (result.body === undefined ? '' : JSON.stringify(result.body)),
     };
   };
   const handler = middy(core)

@@ -1,7 +1,8 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Conflict, NotFound } from '../../../shared/errors.ts';
 import type { EventEnvelope } from '../../../shared/events/envelope.ts';
 import { createEvent } from '../../../shared/events/envelope.ts';
+import { text } from '../../../shared/text.ts';
 import { InsufficientStock, ReservationClosed, ReservationExpired } from './errors.ts';
 import type { CatalogStore, Clock, Reservation, StockLevel, StockLine, StockStore } from './ports.ts';
 import { isProductId } from './product.ts';
@@ -64,7 +65,7 @@ export const InventoryChange = z.union([
   z
     .object({
       set: z.number().int().nonnegative().max(10_000_000),
-      reason: z.string().trim().min(1).max(200),
+      reason: text({ min: 1, max: 200, trim: true }),
       lowStockThreshold: z.number().int().nonnegative().max(1_000_000).optional(),
     })
     .strict(),
@@ -75,8 +76,9 @@ export const InventoryChange = z.union([
         .int()
         .min(-10_000_000)
         .max(10_000_000)
-        .refine((n) => n !== 0, 'must not be 0'),
-      reason: z.string().trim().min(1).max(200),
+        .refine((n) => n !== 0, 'must not be 0')
+        .meta({ not: { const: 0 } }),
+      reason: text({ min: 1, max: 200, trim: true }),
       lowStockThreshold: z.number().int().nonnegative().max(1_000_000).optional(),
     })
     .strict(),
@@ -132,9 +134,9 @@ export function normalizeLines(lines: StockLine[]): StockLine[] {
 }
 
 export const StockRequest = z.object({
-  orderId: z.string().min(1).max(100),
+  orderId: text({ min: 1, max: 100 }),
   lines: z
-    .array(z.object({ productId: z.string().min(1).max(100), quantity: z.number().int().positive().max(10_000) }))
+    .array(z.object({ productId: text({ min: 1, max: 100 }), quantity: z.number().int().positive().max(10_000) }))
     .min(1)
     .max(90),
 });

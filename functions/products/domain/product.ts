@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Currency } from '../../../shared/money.ts';
+import { text } from '../../../shared/text.ts';
 import { sorts } from './cursor.ts';
 
 /** A catalog entry as the API shows it. Prices are integer cents; times ISO-8601 UTC. */
@@ -33,23 +34,19 @@ export function operatorKeys(value: unknown, path = ''): string[] {
   ]);
 }
 
+// A preprocess, not a pipe from unknown: the OpenAPI document then shows the object schema, not `{}`.
 function withoutOperators<S extends z.ZodType>(schema: S) {
-  return z
-    .unknown()
-    .superRefine((value, ctx) => {
-      for (const key of operatorKeys(value))
-        ctx.addIssue({ code: 'custom', message: `Operator-like key ${key} is not allowed`, path: [key] });
-    })
-    .pipe(schema);
+  return z.preprocess((value, ctx) => {
+    for (const key of operatorKeys(value))
+      ctx.addIssue({ code: 'custom', message: `Operator-like key ${key} is not allowed`, path: [key], input: value });
+    return value;
+  }, schema);
 }
 
-const Name = z.string().trim().min(1).max(200);
-const Description = z.string().trim().max(5000);
-const Category = z
-  .string()
-  .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'lower-case slug, e.g. home-kitchen')
-  .max(50);
-const Tags = z.array(z.string().trim().min(1).max(40)).max(20);
+const Name = text({ min: 1, max: 200, name: true, trim: true });
+const Description = text({ max: 5000, multiline: true, trim: true });
+export const Category = text({ max: 50 }).regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'lower-case slug, e.g. home-kitchen');
+const Tags = z.array(text({ min: 1, max: 40, name: true, trim: true })).max(20);
 const Price = z.object({ amount: z.number().int().nonnegative().max(100_000_000), currency: Currency }).strict();
 
 export const NewProduct = withoutOperators(
@@ -58,6 +55,8 @@ export const NewProduct = withoutOperators(
     .strict(),
 );
 export type NewProduct = z.infer<typeof NewProduct>;
+
+const patchable = ['name', 'description', 'category', 'tags', 'price'] as const;
 
 export const ProductPatch = withoutOperators(
   z
@@ -71,7 +70,8 @@ export const ProductPatch = withoutOperators(
       expectedVersion: z.number().int().positive().optional(),
     })
     .strict()
-    .refine((p) => Object.keys(p).some((k) => k !== 'expectedVersion'), 'Nothing to change'),
+    .refine((p) => Object.keys(p).some((k) => k !== 'expectedVersion'), 'Nothing to change')
+    .meta({ anyOf: patchable.map((field) => ({ required: [field] })) }),
 );
 export type ProductPatch = z.infer<typeof ProductPatch>;
 
@@ -83,7 +83,7 @@ const Cents = z
 /** Query string of GET /products. `.strict()` turns `price[$ne]=0` and any other unknown key into a 400. */
 export const SearchQuery = z
   .object({
-    q: z.string().max(200).optional(),
+    q: text({ max: 200 }).optional(),
     category: Category.optional(),
     minPrice: Cents.optional(),
     maxPrice: Cents.optional(),
@@ -99,16 +99,16 @@ export const SearchQuery = z
       .optional(),
     limit: z
       .string()
-      .regex(/^\d{1,3}$/)
+      .regex(/^(100|[1-9][0-9]?)$/, '1 to 100')
       .transform(Number)
-      .pipe(z.number().int().min(1).max(100))
-      .default(20),
+      .prefault('20'),
   })
   .strict()
   .refine((q) => q.minPrice === undefined || q.maxPrice === undefined || q.minPrice <= q.maxPrice, {
     message: 'minPrice must not exceed maxPrice',
     path: ['minPrice'],
-  });
+  })
+  .describe('minPrice must not exceed maxPrice');
 export type SearchQuery = z.infer<typeof SearchQuery>;
 
 export function newProduct(id: string, input: NewProduct, now: string): Product {
@@ -128,8 +128,6 @@ export function newProduct(id: string, input: NewProduct, now: string): Product 
     version: 1,
   };
 }
-
-const patchable = ['name', 'description', 'category', 'tags', 'price'] as const;
 
 /** The product after a patch and the fields that really changed (none: nothing to write, no event). */
 export function applyPatch(product: Product, patch: ProductPatch, now: string): { product: Product; changed: string[] } {

@@ -1,10 +1,29 @@
 import { httpRoute } from '../../../shared/http/handler.ts';
 import { productsService } from '../composition.ts';
 import { getProduct } from '../domain/catalog.ts';
-import { NoQuery, ProductPath } from './schemas.ts';
+import { exampleProduct, NoQuery, ProductBody, ProductPath } from './schemas.ts';
 
 /** Deleted products still resolve (orders refer to them) with `deleted: true`; listings never show them. */
-export const handler = httpRoute({ access: 'public', schemas: { path: ProductPath, query: NoQuery } }, async (req) => {
-  const service = await productsService();
-  return { body: await getProduct(service.catalog, req.path.id) };
-});
+export const handler = httpRoute(
+  {
+    access: 'public',
+    schemas: {
+      path: ProductPath,
+      query: NoQuery,
+      response: {
+        status: 200,
+        body: ProductBody,
+        example: exampleProduct,
+        links: {
+          ChangeStock: { operation: 'PUT /products/{id}/inventory', parameters: { 'path.id': '$response.body#/id' } },
+          ReadStock: { operation: 'GET /products/{id}/inventory', parameters: { 'path.id': '$response.body#/id' } },
+        },
+      },
+      errors: [404, 503],
+    },
+  },
+  async (req) => {
+    const service = await productsService();
+    return { body: await getProduct(service.catalog, req.path.id) };
+  },
+);

@@ -2,8 +2,19 @@ import { httpRoute } from '../../../shared/http/handler.ts';
 import { productsService } from '../composition.ts';
 import { searchProducts } from '../domain/catalog.ts';
 import { SearchQuery } from '../domain/product.ts';
+import { exampleProduct, ProductPage } from './schemas.ts';
 
-export const handler = httpRoute({ access: 'public', schemas: { query: SearchQuery } }, async (req) => {
-  const service = await productsService();
-  return { body: await searchProducts(service.catalog, req.query) };
-});
+export const handler = httpRoute(
+  {
+    access: 'public',
+    schemas: {
+      query: SearchQuery,
+      response: { status: 200, body: ProductPage, example: { items: [exampleProduct], nextCursor: null } },
+      errors: [503],
+    },
+  },
+  async (req) => {
+    const service = await productsService();
+    return { body: await searchProducts(service.catalog, req.query) };
+  },
+);

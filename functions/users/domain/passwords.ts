@@ -77,8 +77,10 @@ const characterClasses = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^a-zA-Z0-9]/];
 /** Problems with a new password, empty when it is acceptable. */
 export function passwordProblems(password: string, email: string): string[] {
   const problems: string[] = [];
-  if (password.length < PASSWORD_MIN_LENGTH) problems.push(`must be at least ${PASSWORD_MIN_LENGTH} characters`);
-  if (password.length > PASSWORD_MAX_LENGTH) problems.push(`must be at most ${PASSWORD_MAX_LENGTH} characters`);
+  // Characters (code points), as the API schema's minLength and maxLength count them.
+  const length = [...password].length;
+  if (length < PASSWORD_MIN_LENGTH) problems.push(`must be at least ${PASSWORD_MIN_LENGTH} characters`);
+  if (length > PASSWORD_MAX_LENGTH) problems.push(`must be at most ${PASSWORD_MAX_LENGTH} characters`);
   if (characterClasses.filter((c) => c.test(password)).length < 2) {
     problems.push('must mix at least two of lower-case, upper-case, digits and symbols');
   }

@@ -181,13 +181,16 @@ export async function changePassword(
   const user = await deps.users.findById(id);
   if (!user) throw new NotFound(`No user ${id}`);
   assertPasswordPolicy(change.newPassword, user.email, 'newPassword');
-  if (change.newPassword.normalize('NFKC') === change.currentPassword.normalize('NFKC'))
-    throw new ValidationFailed('The new password must differ from the current one', [
-      { path: 'newPassword', message: 'must differ from the current password', in: 'body' },
-    ]);
   const attempt = await admitPasswordCheck(deps, [accountKey(user.email), userKey(user.id)], change.clientIp);
   if (!(await verifyPassword(change.currentPassword, user.passwordHash)))
     throw new Forbidden('The current password is wrong', { field: 'currentPassword' });
+  // Only once the current password is proven: to a caller without it, the same password twice is just a wrong guess.
+  if (change.newPassword.normalize('NFKC') === change.currentPassword.normalize('NFKC')) {
+    await attempt.succeeded();
+    throw new ValidationFailed('The new password must differ from the current one', [
+      { path: 'newPassword', message: 'must differ from the current password', in: 'body' },
+    ]);
+  }
   const changedAt = deps.now().toISOString();
   const data: UserPasswordChanged = { userId: id, email: user.email, name: user.name, phone: user.phone, changedAt };
   const replaced = await deps.users.replacePassword(id, await hashPassword(change.newPassword), user.passwordHash, changedAt, [
