@@ -34,3 +34,17 @@ export function countMetric(service: string, name: string, value = 1, unit: Metr
   metrics.addMetric(name, unit, value);
   for (const listener of listeners) listener(name, unit, value, `shop-${service}`);
 }
+
+/** Local sink for gauges (a value that is, not a count of what happened): the offline /metrics serves them too. */
+type GaugeListener = (name: string, value: number, service: string) => void;
+const gaugeListeners = new Set<GaugeListener>();
+export function onGauge(listener: GaugeListener): () => void {
+  gaugeListeners.add(listener);
+  return () => gaugeListeners.delete(listener);
+}
+
+/** A gauge of `service`, e.g. a circuit breaker's state; in Lambda an EMF metric like the others. */
+export function gaugeMetric(service: string, name: string, value: number): void {
+  metrics.addMetric(name, MetricUnit.NoUnit, value);
+  for (const listener of gaugeListeners) listener(name, value, `shop-${service}`);
+}

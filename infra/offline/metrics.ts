@@ -1,4 +1,4 @@
-import { onMetric } from '../../shared/observability.ts';
+import { onGauge, onMetric } from '../../shared/observability.ts';
 import type { GatewayMetrics } from './http-gateway.ts';
 
 const label = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
@@ -12,6 +12,8 @@ export class PrometheusMetrics implements GatewayMetrics {
     const key = `${name}|${service}`;
     this.business.set(key, (this.business.get(key) ?? 0) + value);
   });
+  private readonly gauges = new Map<string, number>();
+  private readonly unsubscribeGauges = onGauge((name, value, service) => this.gauges.set(`${name}|${service}`, value));
 
   record(route: string, status: number, ms: number): void {
     const key = `${route}|${status}`;
@@ -41,10 +43,16 @@ export class PrometheusMetrics implements GatewayMetrics {
       const [name, service] = key.split('|');
       lines.push(`shop_business_events_total{metric="${label(name!)}",service="${label(service!)}"} ${n}`);
     }
+    lines.push('# HELP shop_gauge Current values the services report (e.g. a circuit breaker state)', '# TYPE shop_gauge gauge');
+    for (const [key, n] of this.gauges) {
+      const [name, service] = key.split('|');
+      lines.push(`shop_gauge{metric="${label(name!)}",service="${label(service!)}"} ${n}`);
+    }
     return `${lines.join('\n')}\n`;
   }
 
   close(): void {
     this.unsubscribe();
+    this.unsubscribeGauges();
   }
 }

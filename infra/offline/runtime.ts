@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { allTables, postgresServices, services } from '../../functions/catalog.ts';
+import { startProcessorServer } from '../../functions/payment-processor/server.ts';
 import { resetConfig } from '../../shared/config.ts';
 import { migrate, readMigrations } from '../../shared/db/migrate.ts';
 import { closeMongo } from '../../shared/db/mongo.ts';
@@ -27,6 +28,8 @@ export interface RuntimeOptions {
   seed: boolean;
   port?: number;
   awsPort?: number;
+  /** The mock payment processor's own port (default 3002; free with `ports: 'free'`). */
+  processorPort?: number;
   rateLimit?: number;
   burstLimit?: number;
   /** The API key clients send offline (x-api-key), with its usage plan limits. */
@@ -46,6 +49,8 @@ export interface Runtime {
   url: string;
   apiKey: string;
   awsUrl: string;
+  /** The mock payment processor (its fault controls under /_control/). */
+  processorUrl: string;
   engines: Engines;
   bus: LocalEventBus;
   env: Record<string, string>;
@@ -95,11 +100,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     servers.push(awsEndpoint);
     const awsPort = await listen(awsEndpoint, options.awsPort ?? (options.ports === 'free' ? 0 : 3001));
     const awsUrl = `http://127.0.0.1:${awsPort}`;
+    const processor = await startProcessorServer(options.processorPort ?? (options.ports === 'free' ? 0 : 3002));
+    servers.push(processor.server);
     const runtimeEnv: Record<string, string> = {
       ...engines.env,
       STAGE: 'local',
       EVENTBRIDGE_ENDPOINT: awsUrl,
       SFN_ENDPOINT: awsUrl,
+      PAYMENT_PROCESSOR_URL: processor.url,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
@@ -181,6 +189,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     return {
       url,
       awsUrl,
+      processorUrl: processor.url,
       engines,
       bus,
       apiKey,

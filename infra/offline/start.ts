@@ -18,6 +18,7 @@ const starting = startRuntime({
   seed: env.SEED !== 'false',
   port: env.PORT ? Number(env.PORT) : undefined,
   awsPort: env.AWS_PORT ? Number(env.AWS_PORT) : undefined,
+  processorPort: env.PAYMENT_PROCESSOR_PORT ? Number(env.PAYMENT_PROCESSOR_PORT) : undefined,
   signal: stopping.signal,
   log,
 });
@@ -59,6 +60,7 @@ const lines = [
   `  Health:       ${runtime.url}/health`,
   `  Events:       ${runtime.url}/_local/events`,
   `  Metrics:      ${runtime.url}/metrics`,
+  `  Processor:    ${runtime.processorUrl}   (mock payment processor; faults: POST /_control/faults)`,
   ...Object.entries(runtime.seeded).flatMap(([service, info]) =>
     Object.entries(info as Record<string, unknown>).map(([k, v]) => `  ${`${service} ${k}:`.padEnd(14)}${v}`),
   ),

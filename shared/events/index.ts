@@ -4,5 +4,6 @@ export { EventBridgePublisher, type EventPublisher, PublishFailed } from './publ
 export { eventSchema, eventsOf, registerEvents, registeredEvents, validateEvent } from './registry.ts';
 
 import './orders.ts';
+import './payments.ts';
 import './products.ts';
 import './users.ts';
