@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { LocalEventBus } from './event-bus.ts';
+import { AwsError, type ExecutionStatus, type LocalSagaRunner } from './saga-runner.ts';
 
 export type AwsOperation = (body: Record<string, unknown>) => Promise<unknown> | unknown;
 
@@ -53,6 +54,59 @@ export function eventBridgeOperations(bus: LocalEventBus): Record<string, AwsOpe
         })),
       );
       return { FailedEntryCount: results.filter((r) => r.ErrorCode).length, Entries: results };
+    },
+  };
+}
+
+const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
+const page = <T>(items: T[], body: Record<string, unknown>, key: string, defaultMax = 100) => {
+  const max = Math.min(Number(body.maxResults) || defaultMax, 1000);
+  const from = Number(body.nextToken ?? 0) || 0;
+  const slice = items.slice(from, from + max);
+  return { [key]: slice, nextToken: from + max < items.length ? String(from + max) : undefined };
+};
+
+/** Step Functions' API over the offline saga runner, so the orders service's @aws-sdk/client-sfn adapter runs unchanged. */
+export function stepFunctionsOperations(runner: LocalSagaRunner): Record<string, AwsOperation> {
+  return {
+    'AWSStepFunctions.StartExecution': (body) => {
+      const started = runner.start({
+        stateMachineArn: body.stateMachineArn as string,
+        name: body.name as string | undefined,
+        input: body.input as string | undefined,
+      });
+      return { executionArn: started.executionArn, startDate: seconds(started.startDate) };
+    },
+    'AWSStepFunctions.DescribeExecution': (body) => {
+      const e = runner.describe(String(body.executionArn ?? ''));
+      return { ...e, startDate: seconds(e.startDate), stopDate: seconds(e.stopDate) };
+    },
+    'AWSStepFunctions.StopExecution': (body) => {
+      const stopped = runner.stop(
+        String(body.executionArn ?? ''),
+        body.error as string | undefined,
+        body.cause as string | undefined,
+      );
+      return { stopDate: seconds(stopped.stopDate) };
+    },
+    'AWSStepFunctions.ListExecutions': (body) => {
+      if (body.stateMachineArn !== runner.stateMachineArn)
+        throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(body.stateMachineArn)}'`);
+      const executions = runner
+        .list(body.statusFilter as ExecutionStatus | undefined)
+        .map((e) => ({ ...e, startDate: seconds(e.startDate), stopDate: seconds(e.stopDate) }));
+      return page(executions, body, 'executions');
+    },
+    'AWSStepFunctions.GetExecutionHistory': (body) => {
+      const events = runner.history(String(body.executionArn ?? '')).map(({ state: _s, attempt: _a, ...e }) => {
+        const event: Record<string, unknown> = { ...e, timestamp: seconds(e.timestamp) };
+        // includeExecutionData=false leaves out inputs and outputs, as in AWS.
+        if (body.includeExecutionData === false)
+          for (const v of Object.values(event))
+            if (v && typeof v === 'object') for (const k of ['input', 'output']) delete (v as Record<string, unknown>)[k];
+        return event;
+      });
+      return page(body.reverseOrder ? events.reverse() : events, body, 'events', 1000);
     },
   };
 }

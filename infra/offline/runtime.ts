@@ -6,14 +6,16 @@ import { resetConfig } from '../../shared/config.ts';
 import { migrate, readMigrations } from '../../shared/db/migrate.ts';
 import { closeMongo } from '../../shared/db/mongo.ts';
 import { closePools, type Pool, poolFor } from '../../shared/db/postgres.ts';
-import { createAwsEndpoint, eventBridgeOperations } from './aws-endpoint.ts';
+import { createAwsEndpoint, eventBridgeOperations, stepFunctionsOperations } from './aws-endpoint.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { type Engines, repoRoot, startEngines } from './engines/index.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { createHttpGateway, sendJson } from './http-gateway.ts';
 import { invoke } from './lambda.ts';
 import { localPowertoolsEnv } from './local-env.ts';
+import { localMessagingEndpoints } from './local-messaging.ts';
 import { PrometheusMetrics } from './metrics.ts';
+import { type LocalSaga, startLocalSaga } from './saga.ts';
 import { type OfflineSchedules, startSchedules } from './schedules.ts';
 import { seeders } from './seed/index.ts';
 
@@ -53,6 +55,8 @@ export interface Runtime {
   processorUrl: string;
   engines: Engines;
   bus: LocalEventBus;
+  /** The order saga on aws-local-stepfunctions; unset while a saga task has no handler in the catalog. */
+  saga?: LocalSaga;
   env: Record<string, string>;
   seeded: Record<string, unknown>;
   stop(): Promise<void>;
@@ -94,9 +98,21 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   let schedules: OfflineSchedules | undefined;
   const metrics = new PrometheusMetrics();
   const bus = new LocalEventBus(services);
+  let saga: LocalSaga | undefined;
   try {
     options.signal?.throwIfAborted();
-    const awsEndpoint = createAwsEndpoint(eventBridgeOperations(bus));
+    // Before the AWS endpoint, which answers the Step Functions API from it.
+    const sagaStart = await startLocalSaga(services, options.dataDir);
+    if ('missing' in sagaStart) log(`order saga off: no handler in the catalog for ${sagaStart.missing.join(', ')}`);
+    else {
+      saga = sagaStart;
+      if (saga.lost.length)
+        log(`order saga: ${saga.lost.length} execution(s) lost with the last run (ABORTED; the reconciler finishes them)`);
+    }
+    const awsEndpoint = createAwsEndpoint({
+      ...eventBridgeOperations(bus),
+      ...(saga ? stepFunctionsOperations(saga.runner) : {}),
+    });
     servers.push(awsEndpoint);
     const awsPort = await listen(awsEndpoint, options.awsPort ?? (options.ports === 'free' ? 0 : 3001));
     const awsUrl = `http://127.0.0.1:${awsPort}`;
@@ -107,6 +123,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       STAGE: 'local',
       EVENTBRIDGE_ENDPOINT: awsUrl,
       SFN_ENDPOINT: awsUrl,
+      ...sagaStart.env,
       PAYMENT_PROCESSOR_URL: processor.url,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local',
@@ -123,6 +140,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
 
     const apiKey = options.apiKey ?? env.OFFLINE_API_KEY ?? LOCAL_API_KEY;
+    const messaging = localMessagingEndpoints(bus);
     const gateway = createHttpGateway({
       services,
       apiKeys: [
@@ -134,7 +152,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       log: (line) => {
         if (line.level === 'ERROR') log(JSON.stringify(line));
       },
-      extra: (req: IncomingMessage, res: ServerResponse) => {
+      extra: async (req: IncomingMessage, res: ServerResponse) => {
+        if (saga && (await saga.endpoints(req, res))) return true;
+        if (await messaging(req, res)) return true;
         const path = (req.url ?? '/').split('?')[0];
         if (req.method !== 'GET') return false;
         if (path === '/metrics') {
@@ -144,10 +164,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         }
         if (path === '/_local/events') {
           sendJson(res, 200, { events: bus.log.map(({ deliveries, ...e }) => ({ ...e, deliveries })) });
-          return true;
-        }
-        if (path === '/_local/dlq') {
-          sendJson(res, 200, { deadLetters: bus.deadLetters() });
           return true;
         }
         return false;
@@ -192,12 +208,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       processorUrl: processor.url,
       engines,
       bus,
+      saga,
       apiKey,
       env: { ...runtimeEnv, API_BASE_URL: url, API_KEY: apiKey, ENGINE_PIDS: engines.pids().join(',') },
       seeded,
       async stop() {
         // A run still going would otherwise use the pools and engines closed below (and re-open a pool).
         await schedules?.stop();
+        // Saved as ABORTED, so the next start knows them as lost; before the pools their tasks use are closed.
+        await saga?.runner.close();
         await Promise.all(
           servers.map((s) => {
             const closed = new Promise<void>((r) => s.close(() => r()));
@@ -215,6 +234,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     };
   } catch (error) {
     await schedules?.stop();
+    await saga?.runner.close();
     for (const s of servers) s.close();
     await closePools();
     await closeMongo();
