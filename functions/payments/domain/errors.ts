@@ -6,7 +6,8 @@ export type DeclineReason = 'card_declined' | 'insufficient_funds' | 'expired_ca
 /** A business refusal: the saga's Catch matches the name and never retries it. */
 export class PaymentDeclined extends Unprocessable {
   constructor(reason: DeclineReason) {
-    super('PAYMENT_DECLINED', 'The payment was declined', { reason });
+    // The reason is in the message too: in AWS a Catch sees only the name and the message (the saga's Choice reads it).
+    super('PAYMENT_DECLINED', `The payment was declined: ${reason}`, { reason });
   }
 }
 
