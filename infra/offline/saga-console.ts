@@ -30,7 +30,12 @@ function layout(definition: AslDefinition): Map<string, Placed> {
       if (rank.has(e.from) && r > (rank.get(e.to) ?? -1)) rank.set(e.to, r);
     }
   const happy = new Set<string>();
-  for (let s: string | undefined = definition.StartAt; s && !happy.has(s); s = definition.States[s]?.Next) happy.add(s);
+  for (
+    let s: string | undefined = definition.StartAt;
+    s && !happy.has(s);
+    s = definition.States[s]?.Next ?? definition.States[s]?.Default
+  )
+    happy.add(s);
   const used = new Map<number, number>();
   const placed = new Map<string, Placed>();
   for (const [name, state] of Object.entries(definition.States)) {

@@ -184,6 +184,14 @@ describe('order saga ASL on the local runner', () => {
     expect(cancelReason(h.calls)).toBe(reason);
   });
 
+  it('a compensation-only execution (input.compensate) skips the forward steps: refund, release, cancel with its reason', async () => {
+    const h = harness();
+    const result = await h.run(`${ORDER}-compensate`, { ...input, compensate: { reason: 'CUSTOMER_CANCELLED' } });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(h.states()).toEqual(['RefundPayment', 'ReleaseInventory', 'CancelOrder']);
+    expect(h.calls.map((c) => c.input.reason)).toEqual(['CUSTOMER_CANCELLED', undefined, 'CUSTOMER_CANCELLED']);
+  });
+
   it('a cancel that won before the charge: release and cancel, nothing charged', async () => {
     const h = harness({
       RecordInventoryReserved: () => {
