@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Money is integer minor units (cents) with an ISO-4217 currency code. */
 export const Currency = z.string().regex(/^[A-Z]{3}$/, 'ISO-4217 code, e.g. USD');

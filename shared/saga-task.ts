@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ValidationFailed } from './errors.ts';
 import { zodIssues } from './http/errors.ts';
 import { logger, metrics, metricsEnabled } from './observability.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { cachedOnce } from '../../shared/cache.ts';
 import { config, serviceConfig } from '../../shared/config.ts';
 import { mongoFor } from '../../shared/db/mongo.ts';

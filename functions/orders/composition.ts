@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { cachedOnce } from '../../shared/cache.ts';
 import { config, serviceConfig } from '../../shared/config.ts';
 import { type Pool, poolFor } from '../../shared/db/postgres.ts';

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { cachedOnce } from '../../shared/cache.ts';
 import { config, serviceConfig } from '../../shared/config.ts';
 import { mongoFor } from '../../shared/db/mongo.ts';

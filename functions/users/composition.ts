@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type AccessTokens, accessTokens } from '../../shared/auth/tokens.ts';
 import { cachedOnce } from '../../shared/cache.ts';
 import { serviceConfig } from '../../shared/config.ts';

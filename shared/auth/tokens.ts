@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createLocalJWKSet, errors, type JWK, jwtVerify, SignJWT } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod';
 import { cachedOnce } from '../cache.ts';
 import { serviceConfig } from '../config.ts';
 import { Unauthorized } from '../errors.ts';

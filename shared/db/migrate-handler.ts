@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import pg from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import { config, serviceConfig } from '../config.ts';
 import { logger } from '../observability.ts';
 import { migrate, readMigrations } from './migrate.ts';

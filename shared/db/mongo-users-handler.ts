@@ -1,5 +1,5 @@
 import mongoose from 'mongoose';
-import { z } from 'zod';
+import * as z from 'zod';
 import { config, serviceConfig } from '../config.ts';
 import { logger } from '../observability.ts';
 import { monitorMongoLogin, provisionMongoUsers, serviceMongoLogin } from './mongo-users.ts';

@@ -1,7 +1,7 @@
 import type { PutEventsCommand, PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { withTransaction } from '../db/postgres.ts';
 import { createEvent } from './envelope.ts';
 import { enqueueEvents, markProcessed, PARK_AFTER, relayOutbox } from './outbox.ts';

@@ -1,7 +1,7 @@
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { LocalEventBus, toEventBridgeEvent } from '../../infra/offline/event-bus.ts';
 import { resetConfig } from '../config.ts';
 import { createEvent } from './envelope.ts';

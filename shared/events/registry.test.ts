@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationFailed } from '../errors.ts';
 import { createEvent } from './envelope.ts';
 import { registerEvents, validateEvent } from './registry.ts';

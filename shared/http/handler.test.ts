@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { resetConfig } from '../config.ts';
 import { Conflict, TooManyRequests } from '../errors.ts';
 import { httpRoute } from './handler.ts';

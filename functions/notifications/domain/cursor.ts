@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BadRequest } from '../../../shared/errors.ts';
 
 /** Where a page of history ended: the last item's time of occurrence and its id (the tie-break). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { idPattern } from '../../../shared/ids.ts';
 
 export const HistoryQuery = z

@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationFailed } from '../../../shared/errors.ts';
 import type { EventEnvelope } from '../../../shared/events/envelope.ts';
 import { validateEvent } from '../../../shared/events/registry.ts';

@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import '../../../shared/events/products.ts';
 import type { ProductCreated, ProductDeleted, ProductUpdated } from '../../../shared/events/products.ts';
 import { validateEvent } from '../../../shared/events/registry.ts';

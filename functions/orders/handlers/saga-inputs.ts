@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { text } from '../../../shared/text.ts';
 
 // Saga task inputs (order saga contract). Not strict: the state machine may pass the whole execution state along.

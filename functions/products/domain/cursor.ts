@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BadRequest } from '../../../shared/errors.ts';
 
 export const sorts = ['newest', 'price_asc', 'price_desc', 'name'] as const;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { productsService } from '../composition.ts';
 import { releaseStock } from '../domain/inventory.ts';
 import { sagaTask } from './saga-task.ts';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ValidationFailed } from '../../../shared/errors.ts';
 import { zodIssues } from '../../../shared/http/errors.ts';
 import { logger } from '../../../shared/observability.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { usersApp } from '../../../functions/users/composition.ts';
 import { ensureAdmin } from '../../../functions/users/domain/accounts.ts';
 import { serviceConfig } from '../../../shared/config.ts';
