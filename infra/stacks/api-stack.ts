@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -15,6 +15,7 @@ import * as triggers from 'aws-cdk-lib/triggers';
 import type { Construct } from 'constructs';
 import { functionId, type ServiceManifest, SUBSCRIPTION_MAX_RECEIVES, SUBSCRIPTION_SOURCE_PREFIX } from '../../shared/service.ts';
 import type { DeploySettings } from '../config.ts';
+import { PaymentProcessor } from '../constructs/payment-processor.ts';
 import { ServiceFunction } from '../constructs/service-function.ts';
 import { MONITOR_LOGIN } from './data-stack.ts';
 
@@ -63,6 +64,9 @@ export class ApiStack extends Stack {
   /** Saga task functions by state name, for the state machine. */
   readonly sagaTasks = new Map<string, ServiceFunction>();
   readonly functions: ServiceFunction[] = [];
+  /** Every dead-letter queue, by the async path it backs (`<service>.<subscription>`, `event-delivery`), for the dashboard. */
+  readonly dlqs = new Map<string, sqs.Queue>();
+  readonly deliveryDlq: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -219,6 +223,27 @@ export class ApiStack extends Stack {
         })
       : undefined;
 
+    // What EventBridge could not deliver (a subscription's queue refused it, a scheduled function's async invoke kept
+    // failing) lands here instead of being dropped; alarmed like every other DLQ.
+    this.deliveryDlq = new sqs.Queue(this, 'EventDeliveryDlq', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.dlqs.set('event-delivery', this.deliveryDlq);
+    Validations.of(this.deliveryDlq).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SQS3',
+      reason: 'It is a DLQ: EventBridge targets name it as their dead-letter queue (no queue redrive points at it).',
+    });
+    this.deliveryDlq
+      .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) })
+      .createAlarm(this, 'DlqAlarm-event-delivery', {
+        alarmDescription: 'EventBridge deliveries (subscription queues, schedules) that failed after retries',
+        threshold: 1,
+        evaluationPeriods: 1,
+      })
+      .addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+
     for (const service of services) {
       for (const route of service.routes) {
         const fn = make(
@@ -253,11 +278,12 @@ export class ApiStack extends Stack {
           enforceSSL: true,
           deadLetterQueue: { queue: dlq, maxReceiveCount: SUBSCRIPTION_MAX_RECEIVES },
         });
+        this.dlqs.set(`${service.name}.${sub.name}`, dlq);
         new events.Rule(this, `Rule-${service.name}-${sub.name}`, {
           eventBus: props.bus,
           description: `${service.name}.${sub.name}`,
           eventPattern: { source: events.Match.prefix(SUBSCRIPTION_SOURCE_PREFIX), detailType: sub.events },
-          targets: [new targets.SqsQueue(queue)],
+          targets: [new targets.SqsQueue(queue, { deadLetterQueue: this.deliveryDlq })],
         });
         fn.addEventSource(
           new lambdaEvents.SqsEventSource(queue, { batchSize: sub.batchSize ?? 10, reportBatchItemFailures: true }),
@@ -278,7 +304,7 @@ export class ApiStack extends Stack {
         });
         new events.Rule(this, `Schedule-${service.name}-${schedule.name}`, {
           schedule: events.Schedule.rate(Duration.minutes(schedule.everyMinutes)),
-          targets: [new targets.LambdaFunction(fn, { retryAttempts: 2 })],
+          targets: [new targets.LambdaFunction(fn, { retryAttempts: 2, deadLetterQueue: this.deliveryDlq })],
         });
       }
 
@@ -346,6 +372,13 @@ export class ApiStack extends Stack {
         executeOnHandlerChange: true,
         timeout: Duration.minutes(2),
         executeBefore: this.functions.filter((fn) => mongoOwners.some((s) => s.name === fn.service) || probing.includes(fn)),
+      });
+    }
+
+    if (services.some((s) => s.name === 'payments')) {
+      new PaymentProcessor(this, 'PaymentProcessor', {
+        alarmTopic: props.alarmTopic,
+        consumers: this.functions.filter((fn) => fn.service === 'payments'),
       });
     }
 
