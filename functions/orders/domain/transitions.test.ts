@@ -48,13 +48,16 @@ describe('decide: the one rule book of order statuses', () => {
     expect(d).toMatchObject({ kind: 'change', status: 'CANCELLED', reason: 'CUSTOMER_CANCELLED' });
   });
 
-  it('a cancel request while the saga runs marks intent; ConfirmOrder then refuses with OrderCancelled', () => {
+  it('a cancel request while the saga runs marks intent; the next forward task then refuses with OrderCancelled', () => {
     for (const s of ['PENDING', 'INVENTORY_RESERVED', 'PAYMENT_COMPLETED'] as const) {
       const d = decide(order(s), { type: 'RequestCancel' });
       expect(d).toMatchObject({ kind: 'change', status: s, cancelRequested: true });
       expect(d).not.toHaveProperty('startCompensation');
     }
-    const confirm = decide(order('PAYMENT_COMPLETED', { cancelRequestedAt: '2026-12-01T00:00:01.000Z' }), { type: 'Confirm' });
+    const intent = { cancelRequestedAt: '2026-12-01T00:00:01.000Z' };
+    expect(kind('PENDING', { type: 'RecordInventoryReserved' }, intent)).toBe('OrderCancelled');
+    expect(kind('INVENTORY_RESERVED', { type: 'RecordPaymentCompleted', paymentId: 'p' }, intent)).toBe('OrderCancelled');
+    const confirm = decide(order('PAYMENT_COMPLETED', intent), { type: 'Confirm' });
     expect(confirm.kind === 'refused' && confirm.error).toBeInstanceOf(OrderCancelled);
   });
 

@@ -42,7 +42,8 @@ export function decide(order: State, command: OrderCommand): Decision {
   const refuse = (): Decision => ({ kind: 'refused', error: new IllegalTransition(order.id, order.status, command.type) });
   const cancelled = (): Decision => ({ kind: 'refused', error: new OrderCancelled(order.id) });
   const forward = (to: OrderStatus, extra: Partial<Extract<Decision, { kind: 'change' }>> = {}): Decision => {
-    if (order.status === 'CANCELLED') return cancelled();
+    // A cancel came first: the saga compensates from this step (its Catch on OrderCancelled), nothing more goes forward.
+    if (order.status === 'CANCELLED' || order.cancelRequestedAt) return cancelled();
     if (order.status === 'NEEDS_ATTENTION') return refuse();
     const at = stepOf(order.status);
     if (at >= stepOf(to)) return { kind: 'unchanged' };
@@ -56,7 +57,6 @@ export function decide(order: State, command: OrderCommand): Decision {
     case 'RecordPaymentCompleted':
       return forward('PAYMENT_COMPLETED', { paymentId: command.paymentId });
     case 'Confirm':
-      if (order.status === 'PAYMENT_COMPLETED' && order.cancelRequestedAt) return cancelled();
       return forward('CONFIRMED');
     case 'Cancel': {
       if (order.status === 'CANCELLED') return { kind: 'unchanged' };
@@ -78,7 +78,7 @@ export function decide(order: State, command: OrderCommand): Decision {
           cancelRequested: true,
           startCompensation: true,
         };
-      // ConfirmOrder will refuse with OrderCancelled and the saga compensates.
+      // The saga's next orders task refuses with OrderCancelled and the saga compensates from there.
       return { kind: 'change', status: order.status, reason: 'CANCEL_REQUESTED', cancelRequested: true };
     case 'MarkNeedsAttention':
       if (order.status === 'NEEDS_ATTENTION') return { kind: 'unchanged' };

@@ -1,3 +1,4 @@
+import { ordersSeeder } from './orders.ts';
 import { productsSeeder } from './products.ts';
 import { usersSeeder } from './users.ts';
 
@@ -13,4 +14,4 @@ export interface Seeder {
 }
 
 /** Demo data for `npm start`, in dependency order. Each service adds its seeder here. */
-export const seeders: Seeder[] = [usersSeeder, productsSeeder];
+export const seeders: Seeder[] = [usersSeeder, productsSeeder, ordersSeeder];

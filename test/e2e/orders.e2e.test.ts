@@ -1,0 +1,139 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateProduct } from '../../functions/products/store/generate.ts';
+import { adminToken, api, eventsOnBus, registerCustomer, type SignedIn } from '../support/api.ts';
+import { type OrderBody, orderableProduct, placeOrder, waitForOrder } from '../support/orders.ts';
+
+const call = api();
+let ada: SignedIn;
+let bob: SignedIn;
+let admin: string;
+let product: { id: string; price: { amount: number; currency: string } };
+
+beforeAll(async () => {
+  [ada, bob, admin] = await Promise.all([
+    registerCustomer(call, { name: 'Ada' }),
+    registerCustomer(call, { name: 'Bob' }),
+    adminToken(call),
+  ]);
+  product = await orderableProduct(call, admin, { amount: 1299, stock: 50 });
+});
+
+describe('POST /orders', () => {
+  it('answers 202 with a Location; prices and names come from the catalog, not the request', async () => {
+    const res = await placeOrder(call, ada.accessToken, [{ productId: product.id, quantity: 2 }]);
+    expect(res.status).toBe(202);
+    expect(res.headers.get('location')).toBe(`/orders/${res.body.id}`);
+    expect(res.body).toMatchObject({
+      userId: ada.user.id,
+      total: { amount: 2598, currency: 'USD' },
+      lines: [{ productId: product.id, quantity: 2, unitPrice: { amount: 1299 }, lineTotal: { amount: 2598 } }],
+      history: [{ status: 'PENDING', reason: 'ORDER_PLACED', by: 'customer' }],
+    });
+    const fetched = await call<OrderBody>('GET', res.headers.get('location')!, { token: ada.accessToken });
+    expect(fetched.status).toBe(200);
+    expect(fetched.body.id).toBe(res.body.id);
+    const created = await eventsOnBus(call, 'order.created', (d) => d.orderId === res.body.id);
+    expect(created[0]?.detail.data).toMatchObject({ userId: ada.user.id, total: { amount: 2598, currency: 'USD' } });
+    // A price field in the request is refused, never used.
+    const priced = await call('POST', '/orders', {
+      token: ada.accessToken,
+      headers: { 'idempotency-key': 'e2e-priced-0001' },
+      body: {
+        items: [{ productId: product.id, quantity: 1, unitPrice: { amount: 1, currency: 'USD' } }],
+        paymentMethod: 'pm_card_visa',
+      },
+    });
+    expect(priced.status).toBe(400);
+  });
+
+  it('prices seeded demo products too (the read model is backfilled)', async () => {
+    const seeded = generateProduct('demo', 7).product;
+    const res = await placeOrder(call, ada.accessToken, [{ productId: seeded.id, quantity: 1 }]);
+    expect(res.status).toBe(202);
+    expect(res.body.total).toEqual(seeded.price);
+    expect(res.body.lines[0]?.name).toBe(seeded.name);
+  });
+
+  it('requires an Idempotency-Key and a signed-in user', async () => {
+    const body = { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'pm_card_visa' };
+    expect((await call('POST', '/orders', { token: ada.accessToken, body })).status).toBe(400);
+    expect((await call('POST', '/orders', { body, headers: { 'idempotency-key': 'e2e-anon-0001' } })).status).toBe(401);
+  });
+
+  it('the same key and body give the same order; another body with the key is 422', async () => {
+    const key = `e2e-same-${Date.now()}`;
+    const first = await placeOrder(call, ada.accessToken, [{ productId: product.id, quantity: 1 }], { idempotencyKey: key });
+    const again = await placeOrder(call, ada.accessToken, [{ productId: product.id, quantity: 1 }], { idempotencyKey: key });
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(202);
+    expect(again.body.id).toBe(first.body.id);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    const other = await placeOrder(call, ada.accessToken, [{ productId: product.id, quantity: 3 }], { idempotencyKey: key });
+    expect(other.status).toBe(422);
+    expect((other.body as unknown as { error: { code: string } }).error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+  });
+
+  it('concurrent requests with one key make one order; the others are the same order or 409', async () => {
+    const key = `e2e-race-${Date.now()}`;
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        placeOrder(call, bob.accessToken, [{ productId: product.id, quantity: 1 }], { idempotencyKey: key }),
+      ),
+    );
+    const ids = new Set(results.filter((r) => r.status === 202).map((r) => r.body.id));
+    expect(ids.size).toBe(1);
+    expect(results.every((r) => r.status === 202 || r.status === 409)).toBe(true);
+  });
+
+  it('an unknown product or a quantity out of range is 422 naming the line', async () => {
+    const unknown = await placeOrder(call, ada.accessToken, [
+      { productId: product.id, quantity: 1 },
+      { productId: 'prd_0000000000000000000000000z', quantity: 1 },
+    ]);
+    expect(unknown.status).toBe(422);
+    expect(unknown.body).toMatchObject({ error: { code: 'UNKNOWN_PRODUCT', details: { line: 1 } } });
+    const tooMany = await placeOrder(call, ada.accessToken, [{ productId: product.id, quantity: 11 }]);
+    expect(tooMany.status).toBe(422);
+    expect(tooMany.body).toMatchObject({ error: { code: 'QUANTITY_OUT_OF_RANGE', details: { line: 0, productId: product.id } } });
+  });
+});
+
+describe('reading orders', () => {
+  it('GET /orders/{id}: the owner and admins; anyone else 404', async () => {
+    const { body: order } = await placeOrder(call, ada.accessToken, [{ productId: product.id, quantity: 1 }]);
+    expect((await call('GET', `/orders/${order.id}`, { token: admin })).status).toBe(200);
+    expect((await call('GET', `/orders/${order.id}`, { token: bob.accessToken })).status).toBe(404);
+    expect((await call('GET', '/orders/ord_0000000000000000000000000z', { token: ada.accessToken })).status).toBe(404);
+  });
+
+  it('GET /orders/user/{userId}: newest first, cursor-paginated, self or admin', async () => {
+    const carol = await registerCustomer(call, { name: 'Carol' });
+    const ids: string[] = [];
+    for (let i = 1; i <= 3; i++)
+      ids.push((await placeOrder(call, carol.accessToken, [{ productId: product.id, quantity: i }])).body.id);
+    type Page = { items: Array<{ id: string; units: number }>; nextCursor: string | null };
+    const first = await call<Page>('GET', `/orders/user/${carol.user.id}?limit=2`, { token: carol.accessToken });
+    expect(first.status).toBe(200);
+    const second = await call<Page>('GET', `/orders/user/${carol.user.id}?limit=2&cursor=${first.body.nextCursor}`, {
+      token: admin,
+    });
+    expect([...first.body.items, ...second.body.items].map((o) => o.id)).toEqual([...ids].reverse());
+    expect(second.body.nextCursor).toBeNull();
+    expect((await call('GET', `/orders/user/${carol.user.id}`, { token: bob.accessToken })).status).toBe(403);
+  });
+});
+
+describe('POST /orders/{id}/cancel', () => {
+  it('ends the order CANCELLED with the customer reason, whatever step the saga was at; others get 404', async () => {
+    const { body: order } = await placeOrder(call, ada.accessToken, [{ productId: product.id, quantity: 1 }]);
+    expect((await call('POST', `/orders/${order.id}/cancel`, { token: bob.accessToken })).status).toBe(404);
+    const res = await call<OrderBody>('POST', `/orders/${order.id}/cancel`, { token: ada.accessToken });
+    expect(res.status).toBe(202);
+    expect(res.body.status === 'CANCELLED' || res.body.cancelRequestedAt !== null).toBe(true);
+    const final = await waitForOrder(call, ada.accessToken, order.id, ['CANCELLED', 'NEEDS_ATTENTION']);
+    expect(final).toMatchObject({ status: 'CANCELLED', cancelReason: 'CUSTOMER_CANCELLED' });
+    expect(final.history.at(-1)).toMatchObject({ status: 'CANCELLED', reason: 'CUSTOMER_CANCELLED' });
+    const cancelled = await eventsOnBus(call, 'order.cancelled', (d) => d.orderId === order.id);
+    expect(cancelled).toHaveLength(1);
+  });
+});
