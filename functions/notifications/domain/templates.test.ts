@@ -1,25 +1,39 @@
 import { describe, expect, it } from 'vitest';
+import { eventSchema } from '../../../shared/events/index.ts';
 import { isGsm7, SMS_MAX_SEPTETS, septetLength } from './gsm7.ts';
-import { notifyingEvents, render, type TemplateData } from './templates.ts';
+import { type NotifyingEvent, notifyingEvents, render, type TemplateData } from './templates.ts';
 
 const usd = (amount: number) => ({ amount, currency: 'USD' });
-const samples: TemplateData = {
-  'user.registered': { name: 'Ada', email: 'ada@example.com' },
-  'user.password.changed': { name: 'Ada', changedAt: '2026-01-15T09:30:00.000Z' },
+const ids = {
+  userId: 'usr_01k9z8x7w6v5t4s3r2q1p0n9m8',
+  orderId: 'ord_01k9z8x7w6v5t4s3r2q1p0n9m8',
+  paymentId: 'pay_01k9z8x7w6v5t4s3r2q1p0n9m8',
+};
+const at = '2030-01-15T09:30:00.000Z';
+const contact = { userId: ids.userId, email: 'ada@example.com', name: 'Ada', phone: null };
+const raw: Record<NotifyingEvent, Record<string, unknown>> = {
+  'user.registered': { ...contact, role: 'customer', registeredAt: at },
+  'user.password.changed': { ...contact, changedAt: at },
   'order.created': {
-    orderId: 'ord_01k9z8x7w6v5t4s3r2q1p0n9m8',
+    orderId: ids.orderId,
+    userId: ids.userId,
     lines: [
       { productId: 'prd_1', name: 'Chef’s <knife>', quantity: 2, unitPrice: usd(1299) },
       { productId: 'prd_2', name: 'Board & Co', quantity: 1, unitPrice: usd(0) },
     ],
     total: usd(2598),
+    createdAt: at,
   },
-  'order.confirmed': { orderId: 'ord_01k9z8x7w6v5t4s3r2q1p0n9m8', total: usd(2598) },
-  'order.cancelled': { orderId: 'ord_01k9z8x7w6v5t4s3r2q1p0n9m8', reason: 'PAYMENT_DECLINED' },
-  'payment.completed': { orderId: 'ord_01k9z8x7w6v5t4s3r2q1p0n9m8', amount: usd(2598), brand: 'visa', last4: '4242' },
-  'payment.failed': { orderId: 'ord_01k9z8x7w6v5t4s3r2q1p0n9m8', amount: usd(2598), reason: 'insufficient_funds' },
-  'payment.refunded': { orderId: 'ord_01k9z8x7w6v5t4s3r2q1p0n9m8', amount: usd(1000), refundedTotal: usd(2598) },
+  'order.confirmed': { orderId: ids.orderId, userId: ids.userId, total: usd(2598), confirmedAt: at },
+  'order.cancelled': { orderId: ids.orderId, userId: ids.userId, reason: 'PAYMENT_DECLINED', cancelledAt: at },
+  'payment.completed': { ...ids, amount: usd(2598), brand: 'visa', last4: '4242' },
+  'payment.failed': { ...ids, amount: usd(2598), reason: 'insufficient_funds' },
+  'payment.refunded': { ...ids, refundId: 'ref_1', amount: usd(1000), refundedTotal: usd(2598) },
 };
+// Every sample is valid against the schema its producer registered: the templates read what is really published.
+const samples = Object.fromEntries(
+  Object.entries(raw).map(([type, data]) => [type, eventSchema(type)!.parse(data)]),
+) as unknown as TemplateData;
 
 describe('templates', () => {
   it.each(notifyingEvents)('%s: subject, text and a complete HTML document', (type) => {

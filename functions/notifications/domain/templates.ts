@@ -1,23 +1,20 @@
-import type { Money } from '../../../shared/money.ts';
+import type * as z from 'zod';
+import type { OrderCancelled, OrderConfirmed, OrderCreated } from '../../../shared/events/orders.ts';
+import type { PaymentCompleted, PaymentFailed, PaymentRefunded } from '../../../shared/events/payments.ts';
+import type { UserPasswordChanged, UserRegistered } from '../../../shared/events/users.ts';
 import { formatMoney, html, type SafeHtml } from './format.ts';
 import { fitSms } from './gsm7.ts';
 
-/** Event data as the templates read it (the shapes of the saga contract; consumers validate the full schema first). */
-export interface OrderLine {
-  productId: string;
-  name: string;
-  quantity: number;
-  unitPrice: Money;
-}
+/** Event data as the templates read it: the registered schemas' types (the consumer validates against them first). */
 export interface TemplateData {
-  'user.registered': { name: string; email: string };
-  'user.password.changed': { name: string; changedAt: string };
-  'order.created': { orderId: string; lines: OrderLine[]; total: Money };
-  'order.confirmed': { orderId: string; total: Money };
-  'order.cancelled': { orderId: string; reason: string; refunded?: boolean };
-  'payment.completed': { orderId: string; amount: Money; brand: string; last4: string };
-  'payment.failed': { orderId: string; amount: Money; reason: string };
-  'payment.refunded': { orderId: string; amount: Money; refundedTotal: Money };
+  'user.registered': UserRegistered;
+  'user.password.changed': UserPasswordChanged;
+  'order.created': OrderCreated;
+  'order.confirmed': OrderConfirmed;
+  'order.cancelled': OrderCancelled;
+  'payment.completed': z.infer<typeof PaymentCompleted>;
+  'payment.failed': z.infer<typeof PaymentFailed>;
+  'payment.refunded': z.infer<typeof PaymentRefunded>;
 }
 export type NotifyingEvent = keyof TemplateData;
 export const notifyingEvents = [
