@@ -137,3 +137,37 @@ describe('POST /orders/{id}/cancel', () => {
     expect(cancelled).toHaveLength(1);
   });
 });
+
+describe('cancel after confirmation', () => {
+  it('refunds and restocks through the compensation execution, then the order is CANCELLED', async () => {
+    const item = await orderableProduct(call, admin, { amount: 2500, stock: 5 });
+    const { body: placed } = await placeOrder(call, ada.accessToken, [{ productId: item.id, quantity: 2 }]);
+    const confirmed = await waitForOrder(call, ada.accessToken, placed.id);
+    expect(confirmed.status).toBe('CONFIRMED');
+    expect((await call('GET', `/products/${item.id}/inventory`)).body).toMatchObject({ available: 3, reserved: 0 });
+
+    const res = await call<OrderBody>('POST', `/orders/${placed.id}/cancel`, { token: ada.accessToken });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ status: 'CONFIRMED' });
+    expect(res.body.cancelRequestedAt).not.toBeNull();
+    const final = await waitForOrder(call, ada.accessToken, placed.id, ['CANCELLED', 'NEEDS_ATTENTION']);
+    expect(final).toMatchObject({ status: 'CANCELLED', cancelReason: 'CUSTOMER_CANCELLED' });
+    expect(final.history.map((h) => h.status)).toEqual([
+      'PENDING',
+      'INVENTORY_RESERVED',
+      'PAYMENT_COMPLETED',
+      'CONFIRMED',
+      'CONFIRMED',
+      'CANCELLED',
+    ]);
+    expect((await call('GET', `/products/${item.id}/inventory`)).body).toMatchObject({ available: 5, reserved: 0 });
+    const [cancelled] = await eventsOnBus(call, 'order.cancelled', (d) => d.orderId === placed.id);
+    expect(cancelled?.detail.data).toMatchObject({ reason: 'CUSTOMER_CANCELLED', refunded: true });
+    const refunded = await eventsOnBus(call, 'payment.refunded', (d) => d.orderId === placed.id);
+    expect(refunded[0]?.detail.data).toMatchObject({ refundedTotal: { amount: 5000 } });
+    // A second cancel is a repeat: same answer, no second compensation.
+    expect((await call<OrderBody>('POST', `/orders/${placed.id}/cancel`, { token: ada.accessToken })).body.status).toBe(
+      'CANCELLED',
+    );
+  });
+});
