@@ -22,6 +22,10 @@ export interface DeploySettings {
   /** Keep data stores when a stack is deleted (everything but throwaway stages). */
   retainData: boolean;
   alarmEmail?: string;
+  /** Email and SMS to people: `recording` (default) keeps them in the notifications store; `aws` sends through SES and SNS. */
+  messaging: 'recording' | 'aws';
+  /** The SES-verified From address when messaging is `aws`, e.g. `Shop <no-reply@shop.example>`. */
+  messagingEmailFrom?: string;
 }
 
 export function settingsFrom(app: App): DeploySettings {
@@ -46,5 +50,7 @@ export function settingsFrom(app: App): DeploySettings {
     },
     retainData: stage === 'prod' || ctx('retainData') === 'true',
     alarmEmail: ctx('alarmEmail'),
+    messaging: ctx('messaging') === 'aws' ? 'aws' : 'recording',
+    messagingEmailFrom: ctx('messagingEmailFrom'),
   };
 }

@@ -41,6 +41,10 @@ export interface SubscriptionSpec {
   events: string[];
   handler: string;
   batchSize?: number;
+  /** Seconds the event source may wait to fill a batch (bounds the added latency); unset: no wait. */
+  batchWindowSeconds?: number;
+  /** People the consumer reaches: through SES (email) and SNS (SMS) when the deploy turns them on (`-c messaging=aws`). */
+  sends?: Array<'email' | 'sms'>;
 }
 
 /** A function invoked by the order saga state machine for the state of that name. */

@@ -16,6 +16,7 @@ import type { Construct } from 'constructs';
 import { functionId, type ServiceManifest, SUBSCRIPTION_MAX_RECEIVES, SUBSCRIPTION_SOURCE_PREFIX } from '../../shared/service.ts';
 import type { DeploySettings } from '../config.ts';
 import { PaymentProcessor } from '../constructs/payment-processor.ts';
+import { grantMessaging } from '../constructs/messaging-sender.ts';
 import { ServiceFunction } from '../constructs/service-function.ts';
 import { MONITOR_LOGIN } from './data-stack.ts';
 
@@ -286,8 +287,13 @@ export class ApiStack extends Stack {
           targets: [new targets.SqsQueue(queue, { deadLetterQueue: this.deliveryDlq })],
         });
         fn.addEventSource(
-          new lambdaEvents.SqsEventSource(queue, { batchSize: sub.batchSize ?? 10, reportBatchItemFailures: true }),
+          new lambdaEvents.SqsEventSource(queue, {
+            batchSize: sub.batchSize ?? 10,
+            maxBatchingWindow: sub.batchWindowSeconds ? Duration.seconds(sub.batchWindowSeconds) : undefined,
+            reportBatchItemFailures: true,
+          }),
         );
+        if (sub.sends?.length) grantMessaging(fn, sub.sends, settings);
         dlq
           .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) })
           .createAlarm(this, `DlqAlarm-${service.name}-${sub.name}`, {
