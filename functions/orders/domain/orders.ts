@@ -173,6 +173,16 @@ function eventsOf(order: Order, status: Order['status'], reason: string | null, 
  * thrown as is (IllegalTransition, OrderCancelled); a repeat changes nothing and answers the order as it is.
  */
 export async function applyCommand(deps: OrdersDeps, orderId: string, command: OrderCommand, by: Actor): Promise<Order> {
+  return (await applyChange(deps, orderId, command, by)).order;
+}
+
+/** `applyCommand`, also telling whether this call changed the order (a repeat does not: metrics count changes only). */
+export async function applyChange(
+  deps: OrdersDeps,
+  orderId: string,
+  command: OrderCommand,
+  by: Actor,
+): Promise<{ order: Order; changed: boolean }> {
   let compensate = false;
   const result = await deps.orders.change(orderId, (order) => {
     const decision = decide(order, command);
@@ -189,7 +199,7 @@ export async function applyCommand(deps: OrdersDeps, orderId: string, command: O
   if (!result) throw new NotFound(`No order ${orderId}`);
   if (result.after !== result.before) await deps.afterCommit(orderId);
   if (compensate) await startCompensation(deps, result.after, 'CUSTOMER_CANCELLED');
-  return result.after;
+  return { order: result.after, changed: result.after !== result.before };
 }
 
 /** Starts the compensation-only execution; a failure is left to the reconciler, which starts it when it is missing. */
