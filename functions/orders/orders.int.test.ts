@@ -1,7 +1,8 @@
+import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Pool, poolFor } from '../../shared/db/postgres.ts';
 import { Conflict, Forbidden, NotFound, Unprocessable } from '../../shared/errors.ts';
-import type { EventEnvelope } from '../../shared/events/envelope.ts';
+import { createEvent, type EventEnvelope } from '../../shared/events/envelope.ts';
 import { type EventPublisher, PublishFailed } from '../../shared/events/publisher.ts';
 import type { Principal } from '../../shared/http/handler.ts';
 import { newId } from '../../shared/ids.ts';
@@ -12,6 +13,7 @@ import { applyCommand, cancelOrder, compensationName, getOrder, listOrders, plac
 import type { PlaceOrderRequest } from './domain/placement.ts';
 import type { ExecutionStatus, SagaInput, SagaStarter } from './domain/ports.ts';
 import { reconcileOrders } from './domain/reconcile.ts';
+import { handler as onProductEvent } from './handlers/on-product-event.ts';
 
 class RecordingPublisher implements EventPublisher {
   published: EventEnvelope[] = [];
@@ -392,5 +394,27 @@ describe('the reconciler', () => {
     // Running executions are left alone on the next pass; the order is not restarted twice.
     await reconcileOrders(app, { graceSeconds: 60, limit: 1000 });
     expect(saga.executions.get(gone.order.id)?.starts).toBe(1);
+  });
+});
+
+describe('the product-prices subscription', () => {
+  const sqsEvent = (bodies: unknown[]) =>
+    ({
+      Records: bodies.map((body, i) => ({ messageId: `m${i}`, body: typeof body === 'string' ? body : JSON.stringify(body) })),
+    }) as unknown as SQSEvent;
+  const busMessage = (event: EventEnvelope) => ({ 'detail-type': event.type, source: event.source, detail: event });
+
+  it('applies valid product events and reports only the bad messages as failures', async () => {
+    const productId = newId('prd');
+    const created = createEvent(
+      'products',
+      'product.created',
+      { productId, name: 'Kettle', category: 'home', tags: [], price: { amount: 2999, currency: 'USD' } },
+      'c',
+    );
+    const forged = { ...createEvent('products', 'product.created', { productId, name: 'Cheap' }, 'c') };
+    const result = await onProductEvent(sqsEvent([busMessage(created), busMessage(forged as EventEnvelope), 'not json']));
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['m1', 'm2']);
+    expect((await app.prices.lookup([productId])).get(productId)).toMatchObject({ name: 'Kettle', price: { amount: 2999 } });
   });
 });
