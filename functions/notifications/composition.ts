@@ -11,11 +11,11 @@ import { RecordedMessages } from './providers/recording.ts';
 import { MongoContactStore, MongoNotificationHistory } from './store/notifications-mongo.ts';
 
 const NotificationsEnv = z.object({
-  /** `recording` (default) keeps every message in the store (offline: /_local/mail); `aws` sends through SES and SNS. */
-  NOTIFICATIONS_PROVIDER: z.enum(['recording', 'aws']).default('recording'),
-  NOTIFICATIONS_EMAIL_FROM: z.string().min(3).default('Shop <no-reply@shop.local>'),
-  NOTIFICATIONS_SES_CONFIGURATION_SET: z.string().min(1).optional(),
-  NOTIFICATIONS_SMS_SENDER_ID: z.string().min(1).max(11).optional(),
+  /** `recording` (default) keeps every message in the store (offline: /_local/mail); `aws` sends through SES and SNS (CDK sets it with -c messaging=aws). */
+  MESSAGING_PROVIDER: z.enum(['recording', 'aws']).default('recording'),
+  MESSAGING_EMAIL_FROM: z.string().min(3).default('Shop <no-reply@shop.local>'),
+  MESSAGING_SES_CONFIGURATION_SET: z.string().min(1).optional(),
+  MESSAGING_SMS_SENDER_ID: z.string().min(1).max(11).optional(),
   /** A claim's lease: longer than the consumer's timeout (30 s), shorter than the queue's visibility timeout (180 s). */
   NOTIFICATIONS_CLAIM_LEASE_SECONDS: z.coerce.number().int().positive().default(60),
   SES_ENDPOINT: z.string().url().optional(),
@@ -48,8 +48,8 @@ function awsProviders(settings: z.infer<typeof NotificationsEnv>): { email: Emai
   const ses = new SESv2Client({ region, endpoint: settings.SES_ENDPOINT, maxAttempts: 2, requestHandler: timeouts });
   const sns = new SNSClient({ region, endpoint: settings.SNS_ENDPOINT, maxAttempts: 2, requestHandler: timeouts });
   return {
-    email: new SesEmailProvider(ses, settings.NOTIFICATIONS_EMAIL_FROM, settings.NOTIFICATIONS_SES_CONFIGURATION_SET),
-    sms: new SnsSmsProvider(sns, settings.NOTIFICATIONS_SMS_SENDER_ID),
+    email: new SesEmailProvider(ses, settings.MESSAGING_EMAIL_FROM, settings.MESSAGING_SES_CONFIGURATION_SET),
+    sms: new SnsSmsProvider(sns, settings.MESSAGING_SMS_SENDER_ID),
   };
 }
 
@@ -65,7 +65,7 @@ export async function buildNotificationsService(
   const recorded = new RecordedMessages(connection, clock);
   await Promise.all([contacts.init(), history.init(), recorded.init()]);
   const defaults =
-    settings.NOTIFICATIONS_PROVIDER === 'aws'
+    settings.MESSAGING_PROVIDER === 'aws'
       ? awsProviders(settings)
       : { email: recorded.emailProvider(), sms: recorded.smsProvider() };
   return {

@@ -37,6 +37,9 @@ export default defineService({
       ],
       handler: 'handlers/consume-events',
       batchSize: 10,
+      // A welcome mail may wait a second for company; no longer.
+      batchWindowSeconds: 1,
+      sends: ['email', 'sms'],
     },
   ],
 });
