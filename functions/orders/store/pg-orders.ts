@@ -175,28 +175,35 @@ export class PgOrderStore implements OrderStore {
   }
 
   async startPendingSagas(limit: number, start: (order: Order) => Promise<void>, orderId?: string) {
-    return withTransaction(this.pool, async (tx) => {
-      // Locked while their executions start, so a cancel waits and then sees the saga running (or skips nothing).
-      const { rows } = await tx.query<{ id: string }>(
-        `SELECT id FROM orders WHERE saga_started_at IS NULL AND status NOT IN ('CANCELLED','NEEDS_ATTENTION')
-           AND ($2::text IS NULL OR id = $2) ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [limit, orderId ?? null],
-      );
-      let started = 0;
-      let failed = 0;
-      for (const { id } of rows) {
-        const order = (await load(tx, id, false)) as Order;
+    let started = 0;
+    let failed = 0;
+    const skip: string[] = [];
+    // One order per transaction: its row stays locked only while its own execution starts, so a cancel of it waits and
+    // then sees the saga running, and the saga's first orders task is not held up by the rest of the batch.
+    for (let n = 0; n < limit; n++) {
+      const outcome = await withTransaction(this.pool, async (tx) => {
+        const { rows } = await tx.query<{ id: string }>(
+          `SELECT id FROM orders WHERE saga_started_at IS NULL AND status NOT IN ('CANCELLED','NEEDS_ATTENTION')
+             AND ($1::text IS NULL OR id = $1) AND NOT (id = ANY($2::text[]))
+           ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+          [orderId ?? null, skip],
+        );
+        const id = rows[0]?.id;
+        if (!id) return 'none' as const;
         try {
-          await start(order);
+          await start((await load(tx, id, false)) as Order);
         } catch {
-          failed++;
-          continue;
+          skip.push(id);
+          return 'failed' as const;
         }
         await tx.query('UPDATE orders SET saga_started_at = now() WHERE id = $1', [id]);
-        started++;
-      }
-      return { started, failed };
-    });
+        return 'started' as const;
+      });
+      if (outcome === 'none') break;
+      if (outcome === 'started') started++;
+      else failed++;
+    }
+    return { started, failed };
   }
 
   async unsettledSince(before: Date, limit: number): Promise<Order[]> {
