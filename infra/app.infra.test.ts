@@ -199,6 +199,26 @@ describe('the synthesized template follows the service catalog', () => {
     }
   });
 
+  it('gives every orders function the order saga ARN and the right to start it and read its executions', () => {
+    const saga = Template.fromStack(aws.saga);
+    const [machineId] = Object.keys(saga.findResources('AWS::StepFunctions::StateMachine'));
+    expect(machineId).toBeDefined();
+    const orders = Object.values(api.findResources('AWS::Lambda::Function')).filter((f) =>
+      String(f.Properties.Description).startsWith('orders:'),
+    );
+    expect(orders.length).toBeGreaterThan(0);
+    for (const fn of orders) {
+      expect(JSON.stringify(fn.Properties.Environment.Variables.ORDER_SAGA_ARN)).toContain(':stateMachine:shop-dev-order-saga');
+      const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+      const actions = Object.values(api.findResources('AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId))
+        .flatMap((p) =>
+          (p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>).flatMap((st) => [st.Action].flat()),
+        );
+      expect(actions).toEqual(expect.arrayContaining(['states:StartExecution', 'states:DescribeExecution']));
+    }
+  });
+
   it('grants each function item-level access to the tables of its own service only, without wildcards', () => {
     const policies = Object.values(api.findResources('AWS::IAM::Policy'));
     const text = JSON.stringify(policies);
@@ -264,7 +284,7 @@ describe('cfn-lint', () => {
     const cfnLint = join(import.meta.dirname, '..', '.tools', 'venv', 'bin', 'cfn-lint');
     expect(existsSync(cfnLint), 'cfn-lint is installed by `node scripts/setup.mjs --test`').toBe(true);
     const dir = mkdtempSync(join(tmpdir(), 'cfn-'));
-    const files = [aws.api, aws.data, aws.messaging].map((stack) => {
+    const files = [aws.api, aws.data, aws.messaging, aws.saga].map((stack) => {
       const file = join(dir, `${stack.stackName}.json`);
       writeFileSync(file, JSON.stringify(Template.fromStack(stack).toJSON()));
       return file;

@@ -6,6 +6,7 @@ import { applyNagSuppressions } from './nag.ts';
 import { ApiStack } from './stacks/api-stack.ts';
 import { DataStack } from './stacks/data-stack.ts';
 import { MessagingStack } from './stacks/messaging-stack.ts';
+import { SagaStack } from './stacks/saga-stack.ts';
 
 /** Builds the whole platform from the service catalog. Exported for the infra tests. */
 export function buildApp(app = new App()) {
@@ -40,11 +41,17 @@ export function buildApp(app = new App()) {
     postgresMonitorLogin: data.postgresMonitorLogin,
     mongoMonitorLogin: data.mongoMonitorLogin,
   });
+  const saga = new SagaStack(app, `${prefix}-Saga`, {
+    env,
+    settings,
+    sagaTasks: api.sagaTasks,
+    alarmTopic: messaging.alarmTopic,
+  });
   Tags.of(app).add('project', 'shop');
   Tags.of(app).add('stage', settings.stage);
-  for (const stack of [messaging, data, api]) applyNagSuppressions(stack);
+  for (const stack of [messaging, data, api, saga]) applyNagSuppressions(stack);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, settings, messaging, data, api };
+  return { app, settings, messaging, data, api, saga };
 }
 
 if (process.argv[1]?.endsWith('infra/app.ts')) {

@@ -15,10 +15,11 @@ import * as triggers from 'aws-cdk-lib/triggers';
 import type { Construct } from 'constructs';
 import { functionId, type ServiceManifest, SUBSCRIPTION_MAX_RECEIVES, SUBSCRIPTION_SOURCE_PREFIX } from '../../shared/service.ts';
 import type { DeploySettings } from '../config.ts';
-import { PaymentProcessor } from '../constructs/payment-processor.ts';
 import { grantMessaging } from '../constructs/messaging-sender.ts';
+import { PaymentProcessor } from '../constructs/payment-processor.ts';
 import { ServiceFunction } from '../constructs/service-function.ts';
 import { MONITOR_LOGIN } from './data-stack.ts';
+import { grantStartOrderSaga, orderSagaArn } from './saga-stack.ts';
 
 export interface ApiStackProps extends StackProps {
   settings: DeploySettings;
@@ -54,6 +55,8 @@ const TABLE_ACTIONS = [
 
 /** Shared by the users service (signs tokens) and the gateway authorizer (verifies them). */
 const JWT_KEY_CONSUMERS = new Set(['users', 'gateway']);
+/** Starts the order saga (its outbox relay, the cancel route, the reconciler) and reads its executions. */
+const SAGA_STARTERS = new Set(['orders']);
 
 /**
  * Every function the catalog describes, wired as the manifests say: one function per route behind the REST API
@@ -118,6 +121,7 @@ export class ApiStack extends Stack {
         }
       }
       if (JWT_KEY_CONSUMERS.has(service.name)) environment.JWT_KEY_SECRET_ARN = jwtKey.secretArn;
+      if (SAGA_STARTERS.has(service.name)) environment.ORDER_SAGA_ARN = orderSagaArn(this, settings.stage);
       const fn = new ServiceFunction(this, `Fn-${functionId(service.name, handler)}`, {
         service: service.name,
         entry: `functions/${service.name}/${handler}.ts`,
@@ -145,6 +149,7 @@ export class ApiStack extends Stack {
           fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:DescribeTable'], resources: tables }));
       }
       for (const secret of readable) secret.grantRead(fn);
+      if (SAGA_STARTERS.has(service.name)) grantStartOrderSaga(fn, settings.stage);
       if (JWT_KEY_CONSUMERS.has(service.name)) {
         jwtKey.grantRead(fn);
         if (service.name === 'users') jwtKey.grantWrite(fn);
