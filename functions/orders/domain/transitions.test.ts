@@ -20,6 +20,10 @@ describe('decide: the one rule book of order statuses', () => {
     expect(kind('PENDING', { type: 'RecordInventoryReserved' })).toBe('-> INVENTORY_RESERVED');
     expect(kind('INVENTORY_RESERVED', { type: 'RecordPaymentCompleted', paymentId: 'pay_1' })).toBe('-> PAYMENT_COMPLETED');
     expect(kind('PAYMENT_COMPLETED', { type: 'Confirm' })).toBe('-> CONFIRMED');
+    expect(decide(order('INVENTORY_RESERVED'), { type: 'RecordPaymentCompleted', paymentId: 'pay_1' })).toMatchObject({
+      reason: 'PAYMENT_CAPTURED',
+      paymentId: 'pay_1',
+    });
     for (const s of ['INVENTORY_RESERVED', 'PAYMENT_COMPLETED', 'CONFIRMED'] as const)
       expect(kind(s, { type: 'RecordInventoryReserved' })).toBe('unchanged');
     expect(kind('CONFIRMED', { type: 'Confirm' })).toBe('unchanged');

@@ -32,6 +32,12 @@ type State = Pick<Order, 'id' | 'status' | 'cancelRequestedAt' | 'sagaStartedAt'
 
 const FORWARD: OrderStatus[] = ['PENDING', 'INVENTORY_RESERVED', 'PAYMENT_COMPLETED', 'CONFIRMED'];
 const stepOf = (status: OrderStatus) => FORWARD.indexOf(status);
+/** The history's reason for each forward step: what the saga had just done. */
+const FORWARD_REASON: Partial<Record<OrderStatus, string>> = {
+  INVENTORY_RESERVED: 'STOCK_RESERVED',
+  PAYMENT_COMPLETED: 'PAYMENT_CAPTURED',
+  CONFIRMED: 'STOCK_COMMITTED',
+};
 
 /**
  * The one rule book of order statuses, a pure function: every path (HTTP, saga tasks, reconciler) asks it and writes
@@ -48,7 +54,7 @@ export function decide(order: State, command: OrderCommand): Decision {
     const at = stepOf(order.status);
     if (at >= stepOf(to)) return { kind: 'unchanged' };
     if (at !== stepOf(to) - 1) return refuse();
-    return { kind: 'change', status: to, reason: null, ...extra };
+    return { kind: 'change', status: to, reason: FORWARD_REASON[to] ?? null, ...extra };
   };
 
   switch (command.type) {
