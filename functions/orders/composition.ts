@@ -18,6 +18,10 @@ const OrdersConfig = z.object({
   ORDER_SAGA_ARN: z.string().startsWith('arn:').default('arn:aws:states:us-east-1:000000000000:stateMachine:shop-order-saga'),
   /** How long an order may sit unchanged in flight before the reconciler asks Step Functions about it. */
   ORDERS_RECONCILE_GRACE_SECONDS: z.coerce.number().int().nonnegative().default(60),
+  /** Days a used Idempotency-Key replays its order (clients retry within minutes; a week leaves room for outages). */
+  ORDERS_IDEMPOTENCY_KEY_DAYS: z.coerce.number().int().positive().default(7),
+  /** Days published events and dedupe records are kept: longer than SQS keeps a message (14 days). */
+  ORDERS_EVENT_RETENTION_DAYS: z.coerce.number().int().min(15).default(15),
 });
 export const ordersConfig = () => serviceConfig(OrdersConfig);
 

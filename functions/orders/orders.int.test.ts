@@ -8,6 +8,7 @@ import type { Principal } from '../../shared/http/handler.ts';
 import { newId } from '../../shared/ids.ts';
 import { buildOrdersApp, type OrdersApp } from './composition.ts';
 import { OrderCancelled } from './domain/errors.ts';
+import { purgeExpired } from './domain/housekeeping.ts';
 import type { Order } from './domain/order.ts';
 import { applyCommand, cancelOrder, compensationName, getOrder, listOrders, placeOrder } from './domain/orders.ts';
 import type { PlaceOrderRequest } from './domain/placement.ts';
@@ -416,5 +417,22 @@ describe('the product-prices subscription', () => {
     const result = await onProductEvent(sqsEvent([busMessage(created), busMessage(forged as EventEnvelope), 'not json']));
     expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['m1', 'm2']);
     expect((await app.prices.lookup([productId])).get(productId)).toMatchObject({ name: 'Kettle', price: { amount: 2999 } });
+  });
+});
+
+describe('housekeeping', () => {
+  it('forgets Idempotency-Keys past their retention but keeps the orders', async () => {
+    const user = customer();
+    const k = key();
+    const body = request(await product());
+    const { order } = await placeOrder(app, user, k, body, 'c');
+    await pool.query("UPDATE idempotency_keys SET created_at = now() - interval '8 days' WHERE order_id = $1", [order.id]);
+    const purged = await purgeExpired(
+      { orders: app.orders, clock: { now: () => new Date() } },
+      { idempotencyKeyDays: 7, eventDays: 15 },
+    );
+    expect(purged.idempotencyKeys).toBeGreaterThanOrEqual(1);
+    expect(await app.orders.find(order.id)).toBeDefined();
+    expect((await placeOrder(app, user, k, body, 'c')).order.id).not.toBe(order.id);
   });
 });

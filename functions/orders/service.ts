@@ -52,6 +52,7 @@ export default defineService({
   schedules: [
     { name: 'outbox-relay', everyMinutes: 1, handler: 'handlers/relay-outbox' },
     { name: 'reconciler', everyMinutes: 1, handler: 'handlers/reconcile' },
+    { name: 'housekeeping', everyMinutes: 60, handler: 'handlers/housekeeping' },
   ],
   publishes: ['order.created', 'order.confirmed', 'order.cancelled'],
 });

@@ -59,6 +59,10 @@ export interface OrderStore {
   unsettledSince(before: Date, limit: number): Promise<Order[]>;
   /** Counts a reconciler action on the order (it gives up after a few). */
   countReconcileAttempt(orderId: string): Promise<number>;
+  /** Retention: forgets Idempotency-Keys used before `before` (their orders stay); returns how many. */
+  purgeKeysBefore(before: Date): Promise<number>;
+  /** Retention: published outbox rows and consumer dedupe records older than `before`. */
+  purgeEventsBefore(before: Date): Promise<{ outbox: number; processed: number }>;
 }
 
 /** The read model of product names and prices, kept from product.* events. */

@@ -1,6 +1,6 @@
 import { type Pool, type Queryable, withTransaction } from '../../../shared/db/postgres.ts';
 import type { EventEnvelope } from '../../../shared/events/envelope.ts';
-import { enqueueEvents } from '../../../shared/events/outbox.ts';
+import { enqueueEvents, purgeOutbox } from '../../../shared/events/outbox.ts';
 import { type Order, type OrderStatus, type OrderSummary, type StatusChange, summaryOf } from '../domain/order.ts';
 import { decideKey } from '../domain/placement.ts';
 import type { AppliedChange, CreateOutcome, IdempotencyClaim, OrderStore } from '../domain/ports.ts';
@@ -221,6 +221,14 @@ export class PgOrderStore implements OrderStore {
       [orderId],
     );
     return rows[0]?.n ?? 0;
+  }
+
+  async purgeKeysBefore(before: Date): Promise<number> {
+    return (await this.pool.query('DELETE FROM idempotency_keys WHERE created_at < $1', [before])).rowCount ?? 0;
+  }
+
+  async purgeEventsBefore(before: Date) {
+    return purgeOutbox(this.pool, before);
   }
 }
 
