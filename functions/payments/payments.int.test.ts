@@ -19,6 +19,7 @@ import {
   listPayments,
   processPayment,
   refundPayment,
+  resumePendingRefunds,
 } from './domain/payments.ts';
 
 class RecordingPublisher implements EventPublisher {
@@ -268,6 +269,34 @@ describe('concurrency', () => {
       IdempotencyMismatch,
     );
     expect((await ledger(input.orderId)).map((e) => e.kind)).toEqual(['charge', 'refund']);
+  });
+});
+
+describe('a refund the processor could not answer', () => {
+  it('keeps its hold; the same key resumes it, and the schedule resumes the ones nobody retried', async () => {
+    const app = freshApp();
+    const input = order('pm_card_visa', 900);
+    const { paymentId } = await processPayment(app, input, correlationId);
+    processor.faults.failNext = 100;
+    const first = { idempotencyKey: 'held-refund-1', amount: 300, reason: 'late delivery', requestedBy: 'usr_admin' };
+    const second = { ...first, idempotencyKey: 'held-refund-2' };
+    for (const command of [first, second])
+      expect(await failure(refundPayment(app, paymentId, command, correlationId))).toBeInstanceOf(PaymentProcessorUnavailable);
+    expect(await app.payments.findById(paymentId)).toMatchObject({ refundReserved: 600, refundedAmount: 0 });
+    // The held amount counts: only 300 is left to ask for.
+    expect(
+      await failure(refundPayment(app, paymentId, { ...first, idempotencyKey: 'held-refund-3', amount: 301 }, correlationId)),
+    ).toBeInstanceOf(RefundExceedsCaptured);
+    processor.faults.failNext = 0;
+    expect((await refundPayment(app, paymentId, first, correlationId)).refund.status).toBe('succeeded');
+    expect(await resumePendingRefunds(app, new Date(Date.now() + 60_000))).toEqual({
+      completed: 1,
+      stillPending: 0,
+      rejected: 0,
+    });
+    expect(await app.payments.findById(paymentId)).toMatchObject({ refundReserved: 0, refundedAmount: 600 });
+    expect((await ledger(input.orderId)).map((e) => e.kind)).toEqual(['charge', 'refund', 'refund']);
+    expect(await reconcile(pool, processor.url, [input.orderId])).toEqual([]);
   });
 });
 

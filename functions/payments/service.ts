@@ -38,6 +38,9 @@ export default defineService({
     { state: 'ProcessPayment', handler: 'handlers/process-payment' },
     { state: 'RefundPayment', handler: 'handlers/refund-payment' },
   ],
-  schedules: [{ name: 'outbox-relay', everyMinutes: 1, handler: 'handlers/relay-outbox' }],
+  schedules: [
+    { name: 'outbox-relay', everyMinutes: 1, handler: 'handlers/relay-outbox' },
+    { name: 'resume-refunds', everyMinutes: 5, handler: 'handlers/resume-refunds' },
+  ],
   publishes: ['payment.initiated', 'payment.completed', 'payment.failed', 'payment.refunded'],
 });

@@ -218,9 +218,14 @@ export async function refund(
     at: iso(deps.clock),
   });
   if (held.status !== 'pending') return held;
+  return askForRefund(deps, payment.processorChargeId!, held, correlationId);
+}
+
+/** The processor half of a refund held on our side: under the refund's own key, so asking again never refunds twice. */
+async function askForRefund(deps: PaymentsDeps, chargeId: string, held: Refund, correlationId: string): Promise<Refund> {
   const result = await deps.processor.refund({
     idempotencyKey: processorRefundKey(held.id),
-    chargeId: payment.processorChargeId!,
+    chargeId,
     amount: held.amount,
   });
   if (result.outcome === 'rejected') {
@@ -245,6 +250,30 @@ export async function refund(
   ]);
   countMetric(SOURCE, 'PaymentRefunded');
   return done.refund;
+}
+
+/**
+ * Scheduled: refunds still pending since before `olderThan` (the processor was unavailable and nobody retried the same
+ * Idempotency-Key) are asked again, so no hold is left blocking a payment and no refund is half made.
+ */
+export async function resumePendingRefunds(
+  deps: PaymentsDeps,
+  olderThan: Date,
+  limit = 20,
+): Promise<{ completed: number; stillPending: number; rejected: number }> {
+  const report = { completed: 0, stillPending: 0, rejected: 0 };
+  for (const held of await deps.payments.pendingRefunds(olderThan.toISOString(), limit)) {
+    const payment = await deps.payments.findById(held.paymentId);
+    try {
+      await askForRefund(deps, payment!.processorChargeId!, held, `resume-${held.id}`);
+      report.completed++;
+    } catch (error) {
+      if (error instanceof RefundRejected) report.rejected++;
+      else if (error instanceof PaymentProcessorUnavailable) report.stillPending++;
+      else throw error;
+    }
+  }
+  return report;
 }
 
 /** POST /payments/{id}/refund (admins; the route's access rule keeps customers out). */

@@ -134,6 +134,8 @@ export interface PaymentStore {
   findById(id: string): Promise<Payment | null>;
   findByOrder(orderId: string): Promise<Payment | null>;
   refundsOf(paymentId: string): Promise<Refund[]>;
+  /** Refunds still pending that were asked for before `before`, oldest first. */
+  pendingRefunds(before: string, limit: number): Promise<Refund[]>;
   list(filter: PaymentFilter): Promise<Payment[]>;
 }
 

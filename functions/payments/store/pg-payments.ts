@@ -335,6 +335,15 @@ export class PgPaymentStore implements PaymentStore {
     return rows.map(toRefund);
   }
 
+  async pendingRefunds(before: string, limit: number): Promise<Refund[]> {
+    const { rows } = await this.pool.query<RefundRow>(
+      `SELECT ${REFUND_COLUMNS} FROM refunds r JOIN payments p ON p.id = r.payment_id
+       WHERE r.status = 'pending' AND r.created_at < $1 ORDER BY r.created_at LIMIT $2`,
+      [before, limit],
+    );
+    return rows.map(toRefund);
+  }
+
   async list(filter: PaymentFilter): Promise<Payment[]> {
     const where: string[] = [];
     const values: unknown[] = [];
