@@ -3,6 +3,23 @@ import { join } from 'node:path';
 import { ExecutionAbortedError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { type AslDefinition, substituteResources } from '../saga-definition.ts';
 
+// aws-local-stepfunctions uses Promise.withResolvers (Node >= 22); `node` on PATH may be older than the pinned Node 24.
+if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
+  Object.defineProperty(Promise, 'withResolvers', {
+    configurable: true,
+    writable: true,
+    value: <T>() => {
+      let resolve!: (value: T) => void;
+      let reject!: (reason?: unknown) => void;
+      const promise = new Promise<T>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { promise, resolve, reject };
+    },
+  });
+}
+
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
 
