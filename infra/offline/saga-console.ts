@@ -195,6 +195,7 @@ const FaultBody = z.object({
   times: z.number().int().min(1).max(1000).optional(),
   error: z.string().min(1).max(80).optional(),
   orderId: z.string().min(1).max(100).optional(),
+  userId: z.string().min(1).max(100).optional(),
   delayMs: z.number().int().min(0).max(120_000).optional(),
 });
 

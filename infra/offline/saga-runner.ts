@@ -107,6 +107,8 @@ export interface Fault {
   error?: string;
   /** Only this execution (order id); every execution when unset. */
   orderId?: string;
+  /** Only executions whose input has this userId (a test's own customer, so parallel tests never take its faults). */
+  userId?: string;
   /** Delay before the try fails, or before the real handler runs when `error` is unset (a slow task). */
   delayMs?: number;
 }
@@ -141,6 +143,7 @@ interface Running {
   /** Tries of each task state not yet written to the history (merged in at the state's failure or exit). */
   attempts: Map<string, Attempt[]>;
   tries: Map<string, number>;
+  userId?: string;
   stopDetails?: { error?: string; cause?: string };
   done: Promise<void>;
 }
@@ -326,8 +329,14 @@ export class LocalSagaRunner {
     return { state: undefined, executionAbortedEventDetails: { error: record.error, cause: record.cause } };
   }
 
-  private takeFault(state: string, orderId: string): Fault | undefined {
-    const fault = this.faults.find((f) => f.state === state && f.remaining > 0 && (!f.orderId || f.orderId === orderId));
+  private takeFault(state: string, run: Running): Fault | undefined {
+    const fault = this.faults.find(
+      (f) =>
+        f.state === state &&
+        f.remaining > 0 &&
+        (!f.orderId || f.orderId === run.record.name) &&
+        (!f.userId || f.userId === run.userId),
+    );
     if (fault) fault.remaining--;
     return fault;
   }
@@ -354,7 +363,7 @@ export class LocalSagaRunner {
       });
       attempt.events.push({ timestamp: this.now(), type: 'LambdaFunctionStarted', ...at });
       try {
-        const fault = this.takeFault(state, run.record.name);
+        const fault = this.takeFault(state, run);
         if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
         if (fault?.error) {
           const name =
@@ -409,7 +418,13 @@ export class LocalSagaRunner {
   }
 
   private launch(record: ExecutionRecord, input: unknown): void {
-    const run = { record, attempts: new Map(), tries: new Map() } as unknown as Running;
+    const userId = (input as { userId?: unknown } | null)?.userId;
+    const run = {
+      record,
+      attempts: new Map(),
+      tries: new Map(),
+      userId: typeof userId === 'string' ? userId : undefined,
+    } as unknown as Running;
     const tasks = Object.fromEntries(
       Object.entries(this.options.tasks).map(([state, handler]) => [state, this.bind(run, state, handler)]),
     );
