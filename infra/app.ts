@@ -1,11 +1,14 @@
-import { App, Tags, Validations } from 'aws-cdk-lib';
+import { App, Duration, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { allTables, mongoServices, postgresServices, services } from '../functions/catalog.ts';
 import { settingsFrom } from './config.ts';
+import { ServiceFunction } from './constructs/service-function.ts';
 import { applyNagSuppressions } from './nag.ts';
-import { ApiStack } from './stacks/api-stack.ts';
+import { orderSagaName } from './saga-definition.ts';
+import { ApiStack, dlqName } from './stacks/api-stack.ts';
 import { DataStack } from './stacks/data-stack.ts';
 import { MessagingStack } from './stacks/messaging-stack.ts';
+import { ObservabilityStack } from './stacks/observability-stack.ts';
 import { SagaStack } from './stacks/saga-stack.ts';
 
 /** Builds the whole platform from the service catalog. Exported for the infra tests. */
@@ -47,11 +50,23 @@ export function buildApp(app = new App()) {
     sagaTasks: api.sagaTasks,
     alarmTopic: messaging.alarmTopic,
   });
+  const observability = new ObservabilityStack(app, `${prefix}-Observability`, {
+    env,
+    settings,
+    apiName: api.api.restApiName,
+    functions: api.node
+      .findAll()
+      .filter((c): c is ServiceFunction => c instanceof ServiceFunction)
+      .map((fn) => ({ service: fn.service, name: fn.fixedName, label: fn.node.id, timeout: fn.timeout ?? Duration.seconds(3) })),
+    dlqs: new Map([...api.dlqs.keys()].map((path) => [path, dlqName(settings.stage, path)])),
+    sagaStateMachineName: orderSagaName(settings.stage),
+    alarmTopic: messaging.alarmTopic,
+  });
   Tags.of(app).add('project', 'shop');
   Tags.of(app).add('stage', settings.stage);
-  for (const stack of [messaging, data, api, saga]) applyNagSuppressions(stack);
+  for (const stack of [messaging, data, api, saga, observability]) applyNagSuppressions(stack);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, settings, messaging, data, api, saga };
+  return { app, settings, messaging, data, api, saga, observability };
 }
 
 if (process.argv[1]?.endsWith('infra/app.ts')) {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { createHash } from 'node:crypto';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -37,7 +38,11 @@ export class ServiceFunction extends nodejs.NodejsFunction {
   /** The catalog service this function belongs to. */
   readonly service: string;
 
+  /** Its fixed name, a plain string: other stacks (dashboard, alarms) name the function without a cross-stack export. */
+  readonly fixedName: string;
+
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
+    const physicalName = physicalFunctionName(scope, id);
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -46,6 +51,7 @@ export class ServiceFunction extends nodejs.NodejsFunction {
     super(scope, id, {
       entry: join(repoRoot, props.entry),
       handler: 'handler',
+      functionName: physicalName,
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -84,6 +90,7 @@ export class ServiceFunction extends nodejs.NodejsFunction {
       },
     });
     this.service = props.service;
+    this.fixedName = physicalName;
     this.errorsAlarm = this.metricErrors({ period: Duration.minutes(5) }).createAlarm(this, 'Errors', {
       alarmDescription: `${props.description}: errors`,
       threshold: 1,
@@ -91,4 +98,13 @@ export class ServiceFunction extends nodejs.NodejsFunction {
     });
     if (props.alarmTopic) this.errorsAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
   }
+}
+
+/** `<stack>-<path under the stack>`, e.g. `Shop-dev-Api-Fn-orders-place-order`; hashed down to Lambda's 64 characters. */
+export function physicalFunctionName(scope: Construct, id: string): string {
+  const stack = Stack.of(scope);
+  const under = [...scope.node.scopes.slice(scope.node.scopes.indexOf(stack) + 1).map((c) => c.node.id), id].join('-');
+  const name = `${stack.stackName}-${under}`.replace(/[^A-Za-z0-9_-]/g, '-');
+  if (name.length <= 64) return name;
+  return `${name.slice(0, 55)}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
 }

@@ -53,6 +53,9 @@ const TABLE_ACTIONS = [
   'dynamodb:DescribeTable',
 ];
 
+/** A DLQ's fixed name: the dashboard (another stack) reads its depth by name, without a cross-stack export. */
+export const dlqName = (stage: string, path: string): string => `shop-${stage}-${path.replace(/[^A-Za-z0-9_-]/g, '-')}-dlq`;
+
 /** Shared by the users service (signs tokens) and the gateway authorizer (verifies them). */
 const JWT_KEY_CONSUMERS = new Set(['users', 'gateway']);
 /** Starts the order saga (its outbox relay, the cancel route, the reconciler) and reads its executions. */
@@ -232,6 +235,7 @@ export class ApiStack extends Stack {
     // What EventBridge could not deliver (a subscription's queue refused it, a scheduled function's async invoke kept
     // failing) lands here instead of being dropped; alarmed like every other DLQ.
     this.deliveryDlq = new sqs.Queue(this, 'EventDeliveryDlq', {
+      queueName: dlqName(settings.stage, 'event-delivery'),
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -271,6 +275,7 @@ export class ApiStack extends Stack {
 
       for (const sub of service.subscriptions ?? []) {
         const dlq = new sqs.Queue(this, `Dlq-${service.name}-${sub.name}`, {
+          queueName: dlqName(settings.stage, `${service.name}.${sub.name}`),
           retentionPeriod: Duration.days(14),
           encryption: sqs.QueueEncryption.SQS_MANAGED,
           enforceSSL: true,
