@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { services } from '../functions/catalog.ts';
-import { generateOpenApi, openApiFile, routeHandlers } from './openapi.ts';
+import { generateOpenApi, generateOpenApiTypes, openApiFile, openApiTypesFile, routeHandlers } from './openapi.ts';
 
 interface Operation {
   operationId: string;
@@ -30,6 +30,12 @@ describe('docs/api/openapi.json', () => {
   it('is what the catalog and the handlers’ zod schemas generate (if not: npm run openapi, and commit the result)', async () => {
     const committed = await readFile(openApiFile, 'utf8');
     expect(committed, 'docs/api/openapi.json is stale: run `npm run openapi` and commit it').toBe(await generateOpenApi());
+  });
+
+  it('has its typed client types (docs/api/openapi-types.ts) generated from it (if not: npm run openapi)', async () => {
+    const committed = await readFile(openApiTypesFile, 'utf8');
+    const expected = await generateOpenApiTypes(await readFile(openApiFile, 'utf8'));
+    expect(committed, 'docs/api/openapi-types.ts is stale: run `npm run openapi` and commit it').toBe(expected);
   });
 
   it('documents every route with the security the gateway enforces: the API key unless waived, a bearer token unless public', async () => {

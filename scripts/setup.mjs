@@ -53,10 +53,11 @@ function buildFerretDB() {
 }
 
 // Tests also use Python tools from PyPI, in a venv under .tools/: cfn-lint checks the synthesized
-// CloudFormation; moto_server is the AWS API peer the adapters' contract tests talk to.
+// CloudFormation; moto_server is the AWS API peer the adapters' contract tests talk to; schemathesis tests the running
+// API against its OpenAPI document (test/e2e/schemathesis.e2e.test.ts).
 function installPythonTools() {
   const venv = join(root, '.tools', 'venv');
-  const pins = ['cfn-lint==1.58.0', 'moto[server]==5.2.5'];
+  const pins = ['cfn-lint==1.58.0', 'moto[server]==5.2.5', 'schemathesis==4.32.5'];
   const pinFile = join(venv, 'pins.txt');
   if (existsSync(pinFile) && readFileSync(pinFile, 'utf8') === pins.join('\n')) return;
   log(`installing ${pins.join(', ')} into .tools/venv`);

@@ -5,8 +5,9 @@ import * as z from 'zod';
  * what PostgreSQL or a screen cannot take safely: NUL and the other C0 controls (tab and, where a field allows
  * several lines, newline and carriage return excepted), DEL, unpaired UTF-16 surrogates, and, in names, the
  * bidirectional override and isolate characters that make text read differently from what it is.
- * The rules are one regex pattern, so the OpenAPI document states them exactly (`pattern`, with Unicode semantics);
- * lengths count characters (code points), as JSON Schema's `maxLength` and PostgreSQL's varchar do.
+ * The rules are one regex pattern, so the OpenAPI document states them (`pattern`, with Unicode semantics); its copy
+ * there leaves out the surrogate range, which JSON Schema validators on UTF-8 (e.g. Rust's regex) cannot even compile:
+ * the API description says it in words. Lengths count characters (code points), as JSON Schema and PostgreSQL do.
  */
 const CONTROLS = '\\u0000-\\u0008\\u000A-\\u001F\\u007F';
 const CONTROLS_BUT_NEWLINES = '\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F';
@@ -35,20 +36,21 @@ const characters = (value: string): number => {
 };
 
 export function text(options: TextOptions) {
-  const refused = `${options.name ? CONTROLS : options.multiline ? CONTROLS_BUT_NEWLINES : CONTROLS}${SURROGATES}${
-    options.name ? BIDI_CONTROLS : ''
-  }`;
+  const controls = `${options.multiline && !options.name ? CONTROLS_BUT_NEWLINES : CONTROLS}${options.name ? BIDI_CONTROLS : ''}`;
+  const refused = `${controls}${SURROGATES}`;
   const min = options.min ?? 0;
   const message = options.name ? `${REFUSED_TEXT} or bidirectional overrides` : REFUSED_TEXT;
   // A trimmed text that must not be empty needs one character that trimming keeps: said in the one pattern.
-  const pattern = options.trim && min > 0 ? `^[^${refused}]*[^${refused}${TRIMMED}][^${refused}]*$` : `^[^${refused}]*$`;
+  const pattern = options.trim && min > 0 ? `^[^${controls}]*[^${controls}${TRIMMED}][^${controls}]*$` : `^[^${controls}]*$`;
+  const allowed = new RegExp(`^[^${refused}]*$`, 'u');
+  // A refinement, not .regex(): the spec gets the pattern below, and one more .regex() (email, phone) stays its own.
   let schema = z
     .string()
-    .regex(new RegExp(`^[^${refused}]*$`, 'u'), message)
+    .refine((value) => allowed.test(value), message)
     .refine((value) => characters(value) <= options.max, `must be at most ${options.max} characters`);
   if (options.trim) schema = schema.trim();
   if (min > 0) schema = schema.refine((value) => characters(value) >= min, `must be at least ${min} characters`);
-  return schema.meta({ pattern, maxLength: options.max, ...(min > 0 ? { minLength: min } : {}) });
+  return schema.meta({ allOf: [{ pattern }], maxLength: options.max, ...(min > 0 ? { minLength: min } : {}) });
 }
 
 /** True when the whole string is well-formed UTF-16 (no unpaired surrogate): what PostgreSQL can store. */

@@ -89,6 +89,7 @@ describe('createHttpGateway throttling and API keys', () => {
       },
       // The handler does not exist: a request that reaches it answers 502, not the 400 a bad parameter must get.
       { method: 'GET', path: '/things/{id}', handler: 'handlers/missing', access: 'user', summary: '', apiKeyRequired: false },
+      { method: 'GET', path: '/mine', handler: 'handlers/missing', access: 'user', summary: '' },
     ],
   });
 
@@ -123,6 +124,15 @@ describe('createHttpGateway throttling and API keys', () => {
       expect(statuses).toEqual([200, 200, 429]);
       expect(Number(last!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(await last!.json()).toMatchObject({ error: { code: 'TOO_MANY_REQUESTS' } });
+    });
+  });
+
+  it('answers a signed-in route without an Authorization header 401 before it looks at the API key, as API Gateway does', async () => {
+    await withGateway(async (url) => {
+      const res = await fetch(`${url}/mine`);
+      expect(res.status).toBe(401);
+      expect(await res.json()).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
+      expect((await fetch(`${url}/mine`, { headers: { authorization: 'Bearer x' } })).status).toBe(403);
     });
   });
 

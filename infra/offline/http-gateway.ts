@@ -226,6 +226,13 @@ export function createHttpGateway(options: GatewayOptions): Server {
         });
       }
       routeLabel = `${match.route.method} ${match.route.path}`;
+      const pathParameters = decodePathParameters(match.params, match.pattern.exec(url.pathname)!.slice(1));
+      if (!pathParameters)
+        return gatewayError(res, 400, 'BAD_REQUEST', 'A path parameter has malformed percent-encoding', requestId);
+      // The authorizer runs before the API key check in API Gateway (a key may even come from it), and a TOKEN
+      // authorizer without its identity source (the Authorization header) answers 401 at once.
+      if (match.route.access !== 'public' && !req.headers.authorization)
+        return gatewayError(res, 401, 'UNAUTHORIZED', 'Missing Authorization header', requestId);
       const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
       const apiKey = req.headers['x-api-key'] as string | undefined;
       // API Gateway order: API key, then usage plan throttle, then method/stage throttle.
@@ -259,9 +266,6 @@ export function createHttpGateway(options: GatewayOptions): Server {
         throw error;
       }
 
-      const pathParameters = decodePathParameters(match.params, match.pattern.exec(url.pathname)!.slice(1));
-      if (!pathParameters)
-        return gatewayError(res, 400, 'BAD_REQUEST', 'A path parameter has malformed percent-encoding', requestId);
       const methodArn = `arn:aws:execute-api:us-east-1:000000000000:local/local/${method}${url.pathname}`;
       let authorizerContext: Record<string, unknown> | undefined;
       if (match.route.access !== 'public') {

@@ -1,4 +1,5 @@
 import { inject } from 'vitest';
+import { apiClient } from './client.ts';
 
 export interface ApiResponse<T = unknown> {
   status: number;
@@ -51,11 +52,11 @@ export interface SignedIn {
   user: { id: string; email: string; name: string; role: 'customer' | 'admin' };
 }
 
-/** Signs in through `POST /login`; throws with the response when that fails. */
-export async function login(call: Call, email: string, password: string): Promise<SignedIn> {
-  const res = await call<SignedIn>('POST', '/login', { body: { email, password } });
-  if (res.status !== 200) throw new Error(`login as ${email} failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
+/** Signs in through `POST /login` with the typed client; throws with the response when that fails. */
+export async function login(_call: Call, email: string, password: string): Promise<SignedIn> {
+  const { data, error, response } = await apiClient().POST('/login', { body: { email, password } });
+  if (!data) throw new Error(`login as ${email} failed: ${response.status} ${JSON.stringify(error)}`);
+  return data;
 }
 
 /** Registers a fresh customer (unique email) and signs them in. */
@@ -65,10 +66,10 @@ export async function registerCustomer(
 ): Promise<SignedIn & { email: string; password: string }> {
   const email = overrides.email ?? `customer-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@example.test`;
   const password = overrides.password ?? 'Correct-Horse-42';
-  const res = await call('POST', '/register', {
+  const { data, error, response } = await apiClient().POST('/register', {
     body: { email, password, name: overrides.name ?? 'Test Customer', phone: overrides.phone },
   });
-  if (res.status !== 201) throw new Error(`register ${email} failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (!data) throw new Error(`register ${email} failed: ${response.status} ${JSON.stringify(error)}`);
   return { ...(await login(call, email, password)), email, password };
 }
 
