@@ -10,7 +10,17 @@ export const handler = httpRoute(
     schemas: {
       path: PaymentPath,
       query: NoQuery,
-      response: { status: 200, body: PaymentDetailBody, example: { ...examplePayment, refunds: [exampleRefund] } },
+      response: {
+        status: 200,
+        body: PaymentDetailBody,
+        example: { ...examplePayment, refunds: [exampleRefund] },
+        links: {
+          ReadOrderPayment: {
+            operation: 'GET /payments/order/{orderId}',
+            parameters: { 'path.orderId': '$response.body#/orderId' },
+          },
+        },
+      },
       errors: [404, 503],
     },
   },
