@@ -21,6 +21,14 @@ export function loadHandler(service: string, handler: string): Promise<AnyHandle
 
 export class InvocationTimeout extends Error {}
 
+type InvocationListener = (service: string, handler: string, event: unknown) => void;
+const invocationListeners = new Set<InvocationListener>();
+/** Told after every invocation ends, however it ended (the runtime wakes the service's outbox relay with it). */
+export function onInvocation(listener: InvocationListener): () => void {
+  invocationListeners.add(listener);
+  return () => invocationListeners.delete(listener);
+}
+
 /** Invokes a handler the way Lambda does: with a context and a hard timeout. */
 export async function invoke<T>(service: string, handler: string, event: unknown, timeoutSeconds = 10): Promise<T> {
   const fn = await loadHandler(service, handler);
@@ -53,5 +61,6 @@ export async function invoke<T>(service: string, handler: string, event: unknown
     ]);
   } finally {
     clearTimeout(timer);
+    for (const listener of invocationListeners) listener(service, handler, event);
   }
 }

@@ -11,13 +11,23 @@ import { lockDataDir } from './data-dir-lock.ts';
 import { type Engines, repoRoot, startEngines } from './engines/index.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { createHttpGateway, sendJson } from './http-gateway.ts';
-import { invoke } from './lambda.ts';
+import { invoke, onInvocation } from './lambda.ts';
 import { localPowertoolsEnv } from './local-env.ts';
 import { localMessagingEndpoints } from './local-messaging.ts';
 import { PrometheusMetrics } from './metrics.ts';
 import { type LocalSaga, startLocalSaga } from './saga.ts';
 import { type OfflineSchedules, startSchedules } from './schedules.ts';
 import { seeders } from './seed/index.ts';
+
+/** Each service's outbox relay schedule carries this name; offline it also runs right after its service may have written. */
+const OUTBOX_RELAY_SCHEDULE = 'outbox-relay';
+
+/** Reads (HTTP GET/HEAD) and the schedules' own runs write no event, so they wake no relay. */
+function mayHaveWritten(event: unknown): boolean {
+  const e = event as { httpMethod?: string; source?: string } | null;
+  if (e?.source === 'aws.scheduler') return false;
+  return e?.httpMethod !== 'GET' && e?.httpMethod !== 'HEAD' && e?.httpMethod !== 'OPTIONS';
+}
 
 /** The API key `npm start` accepts unless OFFLINE_API_KEY says otherwise; printed at start. */
 export const LOCAL_API_KEY = 'local-dev-api-key-0000000000';
@@ -37,8 +47,9 @@ export interface RuntimeOptions {
   /** The API key clients send offline (x-api-key), with its usage plan limits. */
   apiKey?: string;
   /**
-   * The offline length of one catalog minute (default 2 s): a schedule runs every `everyMinutes` of them,
-   * so the 1-minute outbox relays run every 2 s and the hourly housekeeping every 2 min.
+   * The offline length of one catalog minute (default a real minute, as deployed; tests shorten it). The outbox relays
+   * do not wait for it: they also run right after any invocation of their service that may have written, so an idle
+   * platform stays idle (bench/idle.ts) while events still go out within milliseconds of their write.
    */
   scheduleMinuteMs?: number;
   /** Aborting it (Ctrl-C during startup) ends the start early; what had started is stopped before the rejection. */
@@ -96,6 +107,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   });
   const servers: Server[] = [];
   let schedules: OfflineSchedules | undefined;
+  let stopWaking: () => unknown = () => undefined;
   const metrics = new PrometheusMetrics();
   const bus = new LocalEventBus(services);
   let saga: LocalSaga | undefined;
@@ -176,7 +188,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     resetConfig();
 
     schedules = startSchedules(services, {
-      minuteMs: options.scheduleMinuteMs ?? 2_000,
+      minuteMs: options.scheduleMinuteMs ?? 60_000,
+      wakeable: (schedule) => schedule.name === OUTBOX_RELAY_SCHEDULE,
       run: async (service, schedule) => {
         try {
           await invoke(
@@ -189,6 +202,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           log(`schedule ${service.name}.${schedule.name} failed: ${(error as Error).message}`);
         }
       },
+    });
+
+    stopWaking = onInvocation((service, _handler, event) => {
+      if (mayHaveWritten(event)) schedules?.wake(service);
     });
 
     const seeded: Record<string, unknown> = {};
@@ -214,6 +231,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       seeded,
       async stop() {
         // A run still going would otherwise use the pools and engines closed below (and re-open a pool).
+        stopWaking();
         await schedules?.stop();
         // Saved as ABORTED, so the next start knows them as lost; before the pools their tasks use are closed.
         await saga?.runner.close();
@@ -233,6 +251,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       },
     };
   } catch (error) {
+    stopWaking();
     await schedules?.stop();
     await saga?.runner.close();
     for (const s of servers) s.close();

@@ -91,4 +91,95 @@ describe('startSchedules', () => {
     await stopping;
     expect(runs).toBe(1);
   });
+
+  it('wake runs the wakeable schedules of that service once for a burst, long before their interval', async () => {
+    vi.useFakeTimers();
+    const users = service([
+      { name: 'outbox-relay', everyMinutes: 1, handler: 'handlers/relay-outbox' },
+      { name: 'housekeeping', everyMinutes: 60, handler: 'handlers/housekeeping' },
+    ]);
+    const runs: string[] = [];
+    const schedules = startSchedules([users], {
+      minuteMs: 60_000,
+      wakeDelayMs: 50,
+      wakeable: (s) => s.name === 'outbox-relay',
+      run: async (svc, schedule) => {
+        runs.push(`${svc.name}.${schedule.name}`);
+      },
+    });
+    try {
+      schedules.wake('users');
+      schedules.wake('users');
+      schedules.wake('products');
+      await vi.advanceTimersByTimeAsync(49);
+      expect(runs).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(runs).toEqual(['users.outbox-relay']);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(runs).toEqual(['users.outbox-relay']);
+    } finally {
+      await schedules.stop();
+    }
+  });
+
+  it('a wake during a run runs it once more after, so a write committed behind its read is not left for the interval', async () => {
+    vi.useFakeTimers();
+    let finishRun: () => void = () => {};
+    let runs = 0;
+    const schedules = startSchedules([relayOnly], {
+      minuteMs: 60_000,
+      wakeDelayMs: 50,
+      wakeable: () => true,
+      run: () => {
+        runs += 1;
+        return new Promise<void>((resolve) => {
+          finishRun = resolve;
+        });
+      },
+    });
+    try {
+      schedules.wake('users');
+      await vi.advanceTimersByTimeAsync(50);
+      expect(runs).toBe(1);
+      schedules.wake('users');
+      schedules.wake('users');
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(runs).toBe(1);
+      finishRun();
+      await vi.advanceTimersByTimeAsync(50);
+      expect(runs).toBe(2);
+      finishRun();
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(runs).toBe(2);
+    } finally {
+      await schedules.stop();
+    }
+  });
+
+  it('a schedule that is not wakeable, or a stopped one, is not run by wake', async () => {
+    vi.useFakeTimers();
+    let runs = 0;
+    const schedules = startSchedules([relayOnly], {
+      minuteMs: 60_000,
+      run: async () => {
+        runs += 1;
+      },
+    });
+    schedules.wake('users');
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(runs).toBe(0);
+    await schedules.stop();
+
+    const woken = startSchedules([relayOnly], {
+      minuteMs: 60_000,
+      wakeable: () => true,
+      run: async () => {
+        runs += 1;
+      },
+    });
+    await woken.stop();
+    woken.wake('users');
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(runs).toBe(0);
+  });
 });

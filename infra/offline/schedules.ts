@@ -6,6 +6,10 @@ export interface OfflineSchedulesOptions {
   run(service: ServiceManifest, schedule: ScheduleSpec): Promise<void>;
   /** How long stop() waits for the runs in progress before abandoning them (default 10 s). */
   stopWaitMs?: number;
+  /** Schedules that `wake(service)` also runs (the outbox relays: an event goes out right after its write, not a minute later). */
+  wakeable?: (schedule: ScheduleSpec) => boolean;
+  /** From a wake to its run, so a burst of writes shares one run (default 50 ms). */
+  wakeDelayMs?: number;
 }
 
 export interface OfflineSchedules {
@@ -14,19 +18,26 @@ export interface OfflineSchedules {
    * or after `stopWaitMs`, abandoning a stuck run, so the engines are still stopped before start.ts forces the exit (20 s).
    */
   stop(): Promise<void>;
+  /** Runs the service's wakeable schedules soon (once for a burst of wakes; again after a run that a wake overlapped). */
+  wake(service: string): void;
 }
 
 /**
  * Runs every catalog schedule at its catalog rate on a faster clock, so their relative rates stay as deployed
  * (an hourly housekeeping runs 60 times less often than a 1-minute relay). A run still going when the next is due skips it.
+ * Wakeable schedules also run right after `wake`, so the interval can be slow (an idle platform stays idle) while an
+ * outbox relay still follows its write within milliseconds.
  */
 export function startSchedules(services: ServiceManifest[], options: OfflineSchedulesOptions): OfflineSchedules {
   const timers: NodeJS.Timeout[] = [];
   const inFlight = new Set<Promise<void>>();
+  const wakers = new Map<string, Array<() => void>>();
   let stopped = false;
   for (const service of services) {
     for (const schedule of service.schedules ?? []) {
       let running = false;
+      let wokenWhileRunning = false;
+      let wakeTimer: NodeJS.Timeout | undefined;
       const tick = async () => {
         if (running || stopped) return;
         running = true;
@@ -39,11 +50,31 @@ export function startSchedules(services: ServiceManifest[], options: OfflineSche
           if (run) inFlight.delete(run);
           running = false;
         }
+        // A write that landed while this run was already past its read must not wait for the next interval.
+        if (wokenWhileRunning) {
+          wokenWhileRunning = false;
+          wake();
+        }
+      };
+      const wake = () => {
+        if (stopped) return;
+        if (running) wokenWhileRunning = true;
+        else
+          wakeTimer ??= setTimeout(() => {
+            wakeTimer = undefined;
+            void tick();
+          }, options.wakeDelayMs ?? 50).unref();
       };
       timers.push(setInterval(tick, schedule.everyMinutes * options.minuteMs));
+      if (options.wakeable?.(schedule)) {
+        wakers.set(service.name, [...(wakers.get(service.name) ?? []), wake]);
+      }
     }
   }
   return {
+    wake(service: string) {
+      for (const wake of wakers.get(service) ?? []) wake();
+    },
     async stop() {
       stopped = true;
       for (const t of timers) clearInterval(t);

@@ -139,6 +139,23 @@ export class MongoCatalogStore implements CatalogStore {
     await this.model.collection.insertOne({ ...toDocument(product), stockVersion: 0, outbox: events } as never);
   }
 
+  /**
+   * Initial data load: inserts the products whose id is not stored yet, in one round trip, each with the stock version
+   * of the level the seed wrote for it (as insert then syncAvailability would). Returns the ids it inserted.
+   */
+  async seedMany(entries: Array<{ product: Product; stockVersion: number }>): Promise<Set<string>> {
+    const ids = entries.map((e) => e.product.id);
+    const stored = await this.model.collection.find({ _id: { $in: ids } } as never, { projection: { _id: 1 } }).toArray();
+    const existing = new Set(stored.map((d) => String(d._id)));
+    const missing = entries.filter((e) => !existing.has(e.product.id));
+    if (missing.length)
+      await this.model.collection.insertMany(
+        missing.map((e) => ({ ...toDocument(e.product), stockVersion: e.stockVersion, outbox: [] })) as never[],
+        { ordered: false },
+      );
+    return new Set(missing.map((e) => e.product.id));
+  }
+
   async findById(id: string): Promise<Product | null> {
     const doc = await this.model.collection.findOne({ _id: id } as never, { projection: listProjection }).catch(mongoUnavailable);
     return doc ? toProduct(doc as unknown as ProductDocument) : null;

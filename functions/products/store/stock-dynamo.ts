@@ -1,5 +1,7 @@
 import {
   type AttributeValue,
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
@@ -151,6 +153,54 @@ export class DynamoStockStore implements StockStore {
       ],
       { retryConflicts: true },
     );
+  }
+
+  /**
+   * Initial data load: the levels that do not exist yet, written as `writeLevel(level, null, audit, { checkSignals: false })`
+   * writes them, in batches (100 reads, 25 writes a request) instead of one transaction each. Nothing else writes while
+   * a seed runs, so the existence check need not be a condition. Returns the product ids it wrote.
+   */
+  async seedLevels(
+    levels: Array<Pick<StockLevel, 'productId' | 'available' | 'lowStockThreshold'>>,
+    audit: { reason: string; by: string; at: string },
+  ): Promise<Set<string>> {
+    const existing = new Set<string>();
+    for (let i = 0; i < levels.length; i += 100) {
+      let keys: Item[] = levels.slice(i, i + 100).map((l) => stockKey(l.productId));
+      while (keys.length) {
+        const out = await this.client.send(
+          new BatchGetItemCommand({
+            RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'productId' } },
+          }),
+        );
+        for (const item of out.Responses?.[this.table] ?? []) existing.add(item.productId?.S ?? '');
+        keys = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
+      }
+    }
+    const missing = levels.filter((l) => !existing.has(l.productId));
+    for (let i = 0; i < missing.length; i += 25) {
+      let requests = missing.slice(i, i + 25).map((l) => ({
+        PutRequest: {
+          Item: {
+            ...stockKey(l.productId),
+            productId: S(l.productId),
+            available: N(l.available),
+            lowStockThreshold: N(l.lowStockThreshold),
+            updatedAt: S(audit.at),
+            lastChange: { M: { reason: S(audit.reason), by: S(audit.by), at: S(audit.at) } },
+            version: N(1),
+            reserved: N(0),
+            lowAlerted: B(false),
+            depletedAlerted: B(false),
+          },
+        },
+      }));
+      while (requests.length) {
+        const out = await this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: requests } }));
+        requests = (out.UnprocessedItems?.[this.table] ?? []) as typeof requests;
+      }
+    }
+    return new Set(missing.map((l) => l.productId));
   }
 
   async writeAlerts(
