@@ -436,3 +436,23 @@ describe('housekeeping', () => {
     expect((await placeOrder(app, user, k, body, 'c')).order.id).not.toBe(order.id);
   });
 });
+
+describe('the reconciler against a saga finishing meanwhile', () => {
+  it('an order confirmed between the listing and DescribeExecution is left alone, not compensated', async () => {
+    const { order } = await paidOrder();
+    now = new Date(now.getTime() + 120_000);
+    // The saga's ConfirmOrder lands while the reconciler asks Step Functions, which then says SUCCEEDED.
+    const racing: SagaStarter = {
+      start: (name, input) => saga.start(name, input),
+      describe: async (name) => {
+        if (name !== order.id) return saga.describe(name);
+        await applyCommand(app, order.id, { type: 'Confirm' }, 'saga');
+        return 'SUCCEEDED';
+      },
+    };
+    const report = await reconcileOrders({ ...app, saga: racing }, { graceSeconds: 60, limit: 1000 });
+    expect(report.compensated).toBe(0);
+    expect(saga.executions.has(compensationName(order.id))).toBe(false);
+    expect((await app.orders.find(order.id))?.status).toBe('CONFIRMED');
+  });
+});

@@ -55,13 +55,17 @@ export async function reconcileOrders(
 ): Promise<ReconcileReport> {
   const report: ReconcileReport = { checked: 0, restarted: 0, compensated: 0, needsAttention: 0, failed: 0 };
   const before = new Date(deps.clock.now().getTime() - options.graceSeconds * 1000);
-  for (const order of await deps.orders.unsettledSince(before, options.limit ?? 50)) {
+  for (const candidate of await deps.orders.unsettledSince(before, options.limit ?? 50)) {
     report.checked++;
     try {
       const [forward, compensation] = await Promise.all([
-        deps.saga.describe(order.id),
-        deps.saga.describe(compensationName(order.id)),
+        deps.saga.describe(candidate.id),
+        deps.saga.describe(compensationName(candidate.id)),
       ]);
+      // Read after describing: an execution that had ended has written all it will, so an order its last task just
+      // settled is seen settled here (read before, a confirm landing in between would look like a failed saga).
+      const order = await deps.orders.find(candidate.id);
+      if (!order || isSettled(order)) continue;
       const action = decideReconciliation(order, forward, compensation, order.reconcileAttempts);
       if (action.kind === 'wait') continue;
       if (action.kind === 'needs-attention') {
