@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { BuildOptions } from 'esbuild';
 import type { RouteSpec, ServiceManifest } from '../shared/service.ts';
 import { functionId } from '../shared/service.ts';
@@ -31,6 +32,8 @@ export interface FunctionBundling {
   mainFields: string[];
   banner: string;
   externalModules: string[];
+  /** Packages replaced by a module of ours (absolute paths). */
+  alias: Record<string, string>;
 }
 
 export const functionBundling: FunctionBundling = {
@@ -42,6 +45,7 @@ export const functionBundling: FunctionBundling = {
   // ESM bundles still meet CommonJS dependencies that call require().
   banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   externalModules: [...AWS_SDK_MODULES, ...OPTIONAL_PEERS],
+  alias: { 'whatwg-url': join(import.meta.dirname, 'shims', 'whatwg-url.cjs') },
 };
 
 /** The same settings as esbuild API options (CDK passes them to the esbuild CLI as flags). */
@@ -62,6 +66,7 @@ export function esbuildOptions(
     mainFields: settings.mainFields,
     banner: { js: settings.banner },
     external: settings.externalModules,
+    alias: settings.alias,
     logLevel: 'warning',
   };
 }

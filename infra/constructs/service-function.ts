@@ -1,5 +1,5 @@
-import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -48,6 +48,7 @@ export class ServiceFunction extends nodejs.NodejsFunction {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const copies = props.copyIntoBundle ?? [];
+    const { alias, ...bundling } = functionBundling;
     super(scope, id, {
       entry: join(repoRoot, props.entry),
       handler: 'handler',
@@ -75,8 +76,9 @@ export class ServiceFunction extends nodejs.NodejsFunction {
         ...props.environment,
       },
       bundling: {
-        ...functionBundling,
+        ...bundling,
         format: nodejs.OutputFormat.ESM,
+        esbuildArgs: Object.fromEntries(Object.entries(alias).map(([from, to]) => [`--alias:${from}`, to])),
         forceDockerBundling: false,
         commandHooks: {
           beforeBundling: () => [],
