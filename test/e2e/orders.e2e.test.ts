@@ -1,5 +1,10 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { DescribeExecutionCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ordersApp } from '../../functions/orders/composition.ts';
+import { reconcileOrders } from '../../functions/orders/domain/reconcile.ts';
 import { generateProduct } from '../../functions/products/store/generate.ts';
+import { resetConfig } from '../../shared/config.ts';
+import { closePools } from '../../shared/db/postgres.ts';
 import { adminToken, api, eventsOnBus, registerCustomer, type SignedIn } from '../support/api.ts';
 import { type OrderBody, orderableProduct, placeOrder, waitForOrder } from '../support/orders.ts';
 
@@ -8,6 +13,19 @@ let ada: SignedIn;
 let bob: SignedIn;
 let admin: string;
 let product: { id: string; price: { amount: number; currency: string } };
+
+afterAll(async () => {
+  await closePools();
+});
+
+/** Waits until a stopped execution is no longer RUNNING (the runner saves it ABORTED once its current task returns). */
+async function waitForExecutionEnd(sfn: SFNClient, executionArn: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const { status } = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (status !== 'RUNNING') return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 beforeAll(async () => {
   [ada, bob, admin] = await Promise.all([
@@ -169,5 +187,44 @@ describe('cancel after confirmation', () => {
     expect((await call<OrderBody>('POST', `/orders/${placed.id}/cancel`, { token: ada.accessToken })).body.status).toBe(
       'CANCELLED',
     );
+  });
+});
+
+describe('the reconciler', () => {
+  it('finishes an order whose execution was stopped mid-saga: compensated, CANCELLED, stock back, nothing kept', async () => {
+    const env = inject('runtimeEnv');
+    Object.assign(process.env, env);
+    resetConfig();
+    const sfn = new SFNClient({
+      endpoint: env.SFN_ENDPOINT,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const arn = env.ORDER_SAGA_ARN as string;
+    const item = await orderableProduct(call, admin, { amount: 700, stock: 4 });
+    let sold = 0;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const { body: placed } = await placeOrder(call, ada.accessToken, [{ productId: item.id, quantity: 1 }]);
+      const executionArn = `${arn.replace(':stateMachine:', ':execution:')}:${placed.id}`;
+      const stopped = await sfn
+        .send(new StopExecutionCommand({ executionArn, error: 'E2E', cause: 'stopped by the reconciler test' }))
+        .then(() => true)
+        .catch(() => false);
+      // The reconciler's schedule runs once a minute: this runs its handler's work now, on the runtime's database and API.
+      await waitForExecutionEnd(sfn, executionArn);
+      await reconcileOrders(await ordersApp(), { graceSeconds: 0 });
+      const final = await waitForOrder(call, ada.accessToken, placed.id);
+      if (final.status === 'CONFIRMED') sold++;
+      // The saga was faster than the stop: try again.
+      if (!stopped || final.status === 'CONFIRMED') continue;
+      expect(final).toMatchObject({ status: 'CANCELLED', cancelReason: 'SAGA_FAILED' });
+      expect(final.history.at(-1)).toMatchObject({ status: 'CANCELLED', reason: 'SAGA_FAILED', by: 'saga' });
+      expect((await call('GET', `/products/${item.id}/inventory`)).body).toMatchObject({ available: 4 - sold, reserved: 0 });
+      const payments = await eventsOnBus(call, 'payment.completed', (d) => d.orderId === placed.id, 0);
+      const refunds = await eventsOnBus(call, 'payment.refunded', (d) => d.orderId === placed.id, 0);
+      expect(refunds.length).toBe(payments.length);
+      return;
+    }
+    throw new Error('every saga finished before it could be stopped');
   });
 });
