@@ -144,6 +144,21 @@ describe('order saga ASL on the local runner', () => {
     expect(result.history.filter((e) => e.state === 'ProcessPayment').at(-1)!.type).toBe('TaskStateExited');
   });
 
+  it.each(['TimeoutError', 'DependencyFailed', 'States.Timeout'])(
+    '%s from ReserveInventory (a store timing out under load) is retried, then the order confirms',
+    async (error) => {
+      const h = harness({
+        ReserveInventory: (i, n) => {
+          if (n === 1) throw new Named(error, 'socket did not connect within 1000 ms');
+          return { orderId: i.orderId, status: 'held', expiresAt: 'x' };
+        },
+      });
+      expect((await h.run()).status).toBe('SUCCEEDED');
+      expect(h.states('ReserveInventory')).toHaveLength(2);
+      expect(h.states().at(-1)).toBe('ConfirmOrder');
+    },
+  );
+
   it('a processor still unavailable after the retries: refund (a charge may have landed), release, cancel PAYMENT_FAILED', async () => {
     const h = harness({
       ProcessPayment: () => {
@@ -324,6 +339,12 @@ describe('order saga ASL file', () => {
     'PaymentProcessorUnavailable',
     'ServiceUnavailable',
     'DependencyFailed',
+    // The AWS SDK's own transient failures, when a task lets one through (a DynamoDB connection timeout under load).
+    'TimeoutError',
+    'ThrottlingException',
+    'ProvisionedThroughputExceededException',
+    'RequestLimitExceeded',
+    'InternalServerError',
   ]);
 
   it('every task has a timeout, a Resource placeholder named after its state, and retries only transient errors', () => {

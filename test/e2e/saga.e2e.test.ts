@@ -332,3 +332,64 @@ describe('order saga: a slow processor', () => {
     expect(await eventCounts(call, o.id, expected)).toEqual(expected);
   }, 180_000);
 });
+
+describe('order saga under load', () => {
+  it('100 concurrent orders for 10 units, good and declined cards: all end, at most 10 sold, stock and money add up', async () => {
+    const customers = await Promise.all(Array.from({ length: 10 }, () => registerCustomer(call)));
+    const product = await orderableProduct(call, admin, { amount: 1999, stock: 10 });
+    const cards = ['pm_card_visa', 'pm_card_chargeDeclined', 'pm_card_mastercard', 'pm_card_chargeDeclinedInsufficientFunds'];
+    const started = performance.now();
+    const orders = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => order(customers[i % 10]!, product.id, 1, { paymentMethod: cards[i % cards.length] })),
+    );
+    const ids = orders.map((o) => o.id);
+    // One poll of the execution list instead of 100 order polls (the API key's usage plan would throttle those).
+    for (;;) {
+      const { body } = await call<{ executions: Array<{ name: string; status: string }> }>('GET', '/_local/executions');
+      const mine = body.executions.filter((e) => ids.includes(e.name));
+      if (mine.length === ids.length && mine.every((e) => e.status !== 'RUNNING')) break;
+      if (performance.now() - started > 280_000)
+        throw new Error(`still running: ${mine.filter((e) => e.status === 'RUNNING').length}`);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const final = await Promise.all(
+      orders.map(
+        async (o, i) => (await call<OrderBody>('GET', `/orders/${o.id}`, { token: customers[i % 10]!.accessToken })).body,
+      ),
+    );
+    const confirmed = final.filter((o) => o.status === 'CONFIRMED');
+    const cancelled = final.filter((o) => o.status === 'CANCELLED');
+    const odd = final.filter((o) => o.status !== 'CONFIRMED' && o.status !== 'CANCELLED');
+    const why = await Promise.all(
+      odd.map(async (o) => {
+        const e = await execution(call, o.id);
+        return { id: o.id, status: o.status, history: o.history, execution: e?.execution, path: e && statesEntered(e) };
+      }),
+    );
+    expect(why, 'every order ends CONFIRMED or CANCELLED, none stuck').toEqual([]);
+    expect(confirmed.length).toBeLessThanOrEqual(10);
+    expect(confirmed.length).toBeGreaterThan(0);
+    const level = await stock(product.id);
+    expect(level.reserved).toBe(0);
+    expect(level.available + confirmed.length, 'stock plus committed equals the initial stock').toBe(10);
+    // Money: captured minus refunded is what the confirmed orders cost, at the processor and (reconcile) in our ledger.
+    const books = await Promise.all(ids.map((id) => processorBooks(id)));
+    const kept = books.reduce((s, b) => s + b.captured - b.refunded, 0);
+    expect(kept).toBe(confirmed.reduce((s, o) => s + o.total.amount, 0));
+    expect(books.every((b) => b.charges <= 1)).toBe(true);
+    expect(await reconcile(db, env.PAYMENT_PROCESSOR_URL!, ids)).toEqual([]);
+    const { rows } = await db.query<{ order_id: string; captured: string; refunded: string }>(
+      `SELECT order_id, sum(amount) FILTER (WHERE kind = 'charge') AS captured, sum(amount) FILTER (WHERE kind = 'refund') AS refunded
+       FROM payment_transactions WHERE order_id = ANY($1) GROUP BY order_id`,
+      [ids],
+    );
+    expect(rows.reduce((s, r) => s + Number(r.captured ?? 0) - Number(r.refunded ?? 0), 0)).toBe(kept);
+    for (const reason of new Set(cancelled.map((o) => o.cancelReason)))
+      expect(['INSUFFICIENT_STOCK', 'PAYMENT_DECLINED', 'INSUFFICIENT_FUNDS']).toContain(reason);
+    console.log(
+      `saga load: 100 orders settled in ${seconds.toFixed(1)} s (${(100 / seconds).toFixed(1)}/s); ${confirmed.length} confirmed, ` +
+        `${cancelled.length} cancelled (${[...new Set(cancelled.map((o) => o.cancelReason))].join(', ')})`,
+    );
+  }, 300_000);
+});
