@@ -179,6 +179,41 @@ describe('ProcessPayment for each test payment method', () => {
   });
 });
 
+describe('card data', () => {
+  it('no payment-method token reaches a log line, a table or an event; only brand and last 4 are kept', async () => {
+    const logged: unknown[] = [];
+    const spies = (['debug', 'info', 'warn', 'error'] as const).map((level) =>
+      vi.spyOn(logger, level).mockImplementation((...args: unknown[]) => {
+        logged.push(args);
+      }),
+    );
+    try {
+      const app = freshApp({ maxRetries: 1 });
+      const paid = order('pm_card_transientErrorThenSucceeds');
+      const { paymentId } = await processPayment(app, paid, correlationId);
+      await refundPayment(
+        app,
+        paymentId,
+        { idempotencyKey: 'card-data-1', amount: 100, reason: 'r', requestedBy: 'usr_admin' },
+        correlationId,
+      );
+      await failure(processPayment(app, order('pm_card_chargeDeclinedInsufficientFunds'), correlationId));
+      const stuck = order('pm_card_processorOutage');
+      await failure(processPayment(app, stuck, correlationId));
+      await compensatePayment(app, { orderId: stuck.orderId, reason: 'PAYMENT_FAILED' }, correlationId);
+      await compensatePayment(app, { orderId: paid.orderId, reason: 'CONFIRMATION_FAILED' }, correlationId);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect(logged.length).toBeGreaterThan(0);
+    expect(JSON.stringify(logged)).not.toMatch(/pm_card/);
+    for (const table of ['payments', 'payment_transactions', 'refunds', 'outbox']) {
+      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${table}::text LIKE '%pm_card%'`);
+      expect(rows[0].n, table).toBe(0);
+    }
+  });
+});
+
 describe('a timeout after the charge landed', () => {
   it('every attempt times out while the charge lands; a later attempt records that one charge', async () => {
     const app = freshApp();
