@@ -28,6 +28,12 @@ export interface DeploySettings {
   messagingEmailFrom?: string;
 }
 
+/**
+ * The LocalStack target's passwords, `<login>_local`: throwaway containers on the developer's machine, the same
+ * convention as the offline engine. scripts/localstack/provision.ts creates the logins with them.
+ */
+export const localPassword = (login: string): string => `${login}_local`;
+
 export function settingsFrom(app: App): DeploySettings {
   const ctx = (key: string) => app.node.tryGetContext(key) as string | undefined;
   const target = (ctx('target') ?? 'aws') as Target;
@@ -43,10 +49,11 @@ export function settingsFrom(app: App): DeploySettings {
     usagePlanRateLimit: Number(ctx('usagePlanRateLimit') ?? 50),
     usagePlanBurstLimit: Number(ctx('usagePlanBurstLimit') ?? 100),
     usagePlanQuotaPerDay: Number(ctx('usagePlanQuotaPerDay') ?? 100_000),
-    localPostgresUrl: (service, login = `shop_${service}`) => `postgres://${login}:${login}_local@${pgHost}/shop_${service}`,
+    localPostgresUrl: (service, login = `shop_${service}`) =>
+      `postgres://${login}:${localPassword(login)}@${pgHost}/shop_${service}`,
     localMongoUri: (service) => {
       const login = service ? `shop_${service}` : 'shop_monitor';
-      return `mongodb://${login}:${login}_local@${mongoHost}/?authSource=admin`;
+      return `mongodb://${login}:${localPassword(login)}@${mongoHost}/?authSource=admin`;
     },
     retainData: stage === 'prod' || ctx('retainData') === 'true',
     alarmEmail: ctx('alarmEmail'),

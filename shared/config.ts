@@ -26,6 +26,8 @@ const PlatformEnv = z.object({
   SQS_ENDPOINT: z.string().url().optional(),
   /** `true` offline and in tests: EMF metrics are for CloudWatch (offline they are served at /metrics instead). */
   POWERTOOLS_METRICS_DISABLED: z.enum(['true', 'false']).default('false'),
+  /** LocalStack target only: no API Gateway authorizer there, so non-public routes verify the bearer token themselves. */
+  AUTHORIZE_IN_FUNCTION: z.enum(['true', 'false']).default('false'),
   /** Base URLs of other services for synchronous calls, e.g. SERVICE_URL_PRODUCTS. */
   API_BASE_URL: z.string().url().optional(),
 });

@@ -224,13 +224,17 @@ export class ApiStack extends Stack {
     }
 
     const authorizerOwner = services.find((s) => s.authorizer);
-    const authorizer = authorizerOwner?.authorizer
-      ? new apigw.TokenAuthorizer(this, 'Authorizer', {
-          handler: make(authorizerOwner, authorizerOwner.authorizer.handler, 'API Lambda authorizer (access tokens)'),
-          resultsCacheTtl: Duration.seconds(authorizerOwner.authorizer.resultTtlSeconds),
-          validationRegex: '^Bearer [-0-9A-Za-z._~+/]+=*$',
-        })
-      : undefined;
+    // LocalStack's free tier runs no REST API Lambda authorizer: there each non-public route's function verifies the
+    // bearer token itself, with the same verifier (AUTHORIZE_IN_FUNCTION, shared/http/handler.ts).
+    const authorizeInFunctions = settings.target === 'localstack';
+    const authorizer =
+      authorizerOwner?.authorizer && !authorizeInFunctions
+        ? new apigw.TokenAuthorizer(this, 'Authorizer', {
+            handler: make(authorizerOwner, authorizerOwner.authorizer.handler, 'API Lambda authorizer (access tokens)'),
+            resultsCacheTtl: Duration.seconds(authorizerOwner.authorizer.resultTtlSeconds),
+            validationRegex: '^Bearer [-0-9A-Za-z._~+/]+=*$',
+          })
+        : undefined;
 
     // What EventBridge could not deliver (a subscription's queue refused it, a scheduled function's async invoke kept
     // failing) lands here instead of being dropped; alarmed like every other DLQ.
@@ -256,20 +260,28 @@ export class ApiStack extends Stack {
 
     for (const service of services) {
       for (const route of service.routes) {
+        const inFunction = authorizeInFunctions && route.access !== 'public';
         const fn = make(
           service,
           route.handler,
           `${service.name}: ${route.method} ${route.path} (${route.summary})`,
-          { timeout: Duration.seconds(route.timeoutSeconds ?? 10), memorySize: route.memoryMb, copyIntoBundle: route.bundle },
+          {
+            timeout: Duration.seconds(route.timeoutSeconds ?? 10),
+            memorySize: route.memoryMb,
+            copyIntoBundle: route.bundle,
+            environment: inFunction ? { AUTHORIZE_IN_FUNCTION: 'true', JWT_KEY_SECRET_ARN: jwtKey.secretArn } : undefined,
+          },
           route.probesEveryStore ? services : [],
         );
-        if (route.access !== 'public' && !authorizer)
+        if (inFunction) jwtKey.grantRead(fn);
+        const custom = route.access !== 'public' && !inFunction;
+        if (custom && !authorizer)
           throw new Error(`${route.method} ${route.path} needs an authorizer; the catalog declares none`);
         this.api.root.resourceForPath(route.path).addMethod(route.method, new apigw.LambdaIntegration(fn, { proxy: true }), {
           operationName: functionId(service.name, route.handler),
           apiKeyRequired: route.apiKeyRequired !== false,
-          authorizer: route.access === 'public' ? undefined : authorizer,
-          authorizationType: route.access === 'public' ? apigw.AuthorizationType.NONE : apigw.AuthorizationType.CUSTOM,
+          authorizer: custom ? authorizer : undefined,
+          authorizationType: custom ? apigw.AuthorizationType.CUSTOM : apigw.AuthorizationType.NONE,
         });
       }
 

@@ -192,10 +192,27 @@ function httpEnvelope(): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayPro
   };
 }
 
+/**
+ * The LocalStack target only (AUTHORIZE_IN_FUNCTION=true; its free tier runs no REST API Lambda authorizer): the
+ * function verifies the bearer token itself, with the authorizer's verifier, and puts the same context where the
+ * authorizer would. A request that already carries an authorizer context is left alone.
+ */
+async function authorizeInFunction(event: APIGatewayProxyEvent): Promise<void> {
+  if (config().AUTHORIZE_IN_FUNCTION !== 'true' || principalOf(event)) return;
+  const { accessTokens, bearerToken } = await import('../auth/tokens.ts');
+  const token = bearerToken(headerOf(event.headers, 'authorization'));
+  if (!token) return;
+  const verified = await (await accessTokens()).verify(token).catch(() => undefined);
+  if (!verified) return;
+  const context = { userId: verified.userId, role: verified.role };
+  event.requestContext = { ...event.requestContext, authorizer: context } as APIGatewayProxyEvent['requestContext'];
+}
+
 /** Who may call: before anything reads the body, so an anonymous caller learns nothing about what a route wants. */
 function accessGuard(access: Access): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
-    before: (request) => {
+    before: async (request) => {
+      if (access !== 'public') await authorizeInFunction(request.event);
       const principal = principalOf(request.event);
       if (access !== 'public' && !principal) throw new Unauthorized('Sign in first');
       if (access === 'admin' && principal?.role !== 'admin') throw new Forbidden('Admins only');
