@@ -2,7 +2,7 @@ import { Conflict, Forbidden, NotFound, Unprocessable } from '../../../shared/er
 import { createEvent, type EventEnvelope } from '../../../shared/events/envelope.ts';
 import type { Principal } from '../../../shared/http/handler.ts';
 import { newId } from '../../../shared/ids.ts';
-import { isSettled, type Order, type OrderSummary } from './order.ts';
+import type { Order, OrderSummary } from './order.ts';
 import { decideKey, fingerprintOf, type PlaceOrderRequest, priceLines } from './placement.ts';
 import type { Clock, OrderStore, PriceBook, SagaInput, SagaStarter } from './ports.ts';
 import { type Actor, decide, type OrderCommand } from './transitions.ts';
@@ -203,13 +203,8 @@ export async function applyChange(
 }
 
 /** Starts the compensation-only execution; a failure is left to the reconciler, which starts it when it is missing. */
-async function startCompensation(deps: OrdersDeps, order: Order, reason: string): Promise<boolean> {
-  try {
-    await deps.saga.start(compensationName(order.id), sagaInputOf(order, { reason }));
-    return true;
-  } catch {
-    return false;
-  }
+async function startCompensation(deps: OrdersDeps, order: Order, reason: string): Promise<void> {
+  await deps.saga.start(compensationName(order.id), sagaInputOf(order, { reason })).catch(() => undefined);
 }
 
 /** POST /orders/{id}/cancel: owner or admin. Before the saga started it cancels; later it marks intent (see `decide`). */
@@ -228,5 +223,3 @@ export async function startPendingSagas(deps: Pick<OrdersDeps, 'orders' | 'saga'
     orderId,
   );
 }
-
-export { isSettled };
