@@ -46,7 +46,7 @@ export class PaymentProcessor extends Construct {
     const alarm = (alarmId: string, metric: cloudwatch.Metric, threshold: number, description: string) =>
       metric
         .createAlarm(this, alarmId, {
-          alarmDescription: description,
+          alarmDescription: `${description} (runbook: docs/runbooks/payments.md)`,
           threshold,
           evaluationPeriods: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
