@@ -456,3 +456,24 @@ describe('the reconciler against a saga finishing meanwhile', () => {
     expect((await app.orders.find(order.id))?.status).toBe('CONFIRMED');
   });
 });
+
+describe('a cancel racing the saga start', () => {
+  it('never leaves a CANCELLED order with a started saga, nor a started saga without the cancel on record', async () => {
+    for (let round = 0; round < 10; round++) {
+      const user = customer();
+      saga.failNextStarts = 1; // the request's fast path fails, so the relay and the cancel race for the start
+      const { order } = await placeOrder(app, user, key(), request(await product()), 'c');
+      await Promise.all([app.relay(order.id), cancelOrder(app, user, order.id)]);
+      const final = (await app.orders.find(order.id)) as Order;
+      if (saga.executions.has(order.id)) {
+        expect(final.status).not.toBe('CANCELLED');
+        expect(final.cancelRequestedAt).not.toBeNull();
+        expect(final.sagaStartedAt).not.toBeNull();
+      } else {
+        expect(final).toMatchObject({ status: 'CANCELLED', cancelReason: 'CUSTOMER_CANCELLED', sagaStartedAt: null });
+        await app.relay(order.id);
+        expect(saga.executions.has(order.id)).toBe(false);
+      }
+    }
+  });
+});
