@@ -18,6 +18,8 @@ const NotificationsEnv = z.object({
   MESSAGING_SMS_SENDER_ID: z.string().min(1).max(11).optional(),
   /** A claim's lease: longer than the consumer's timeout (30 s), shorter than the queue's visibility timeout (180 s). */
   NOTIFICATIONS_CLAIM_LEASE_SECONDS: z.coerce.number().int().positive().default(60),
+  /** Records of one batch handled at once (measured in bench/README.md: FerretDB's single SQLite writer prefers 1). */
+  NOTIFICATIONS_RECORDS_AT_ONCE: z.coerce.number().int().min(1).max(10).default(1),
   SES_ENDPOINT: z.string().url().optional(),
   SNS_ENDPOINT: z.string().url().optional(),
 });
@@ -83,5 +85,7 @@ export async function buildNotificationsService(
     recorded,
   };
 }
+
+export const recordsAtOnce = (): number => serviceConfig(NotificationsEnv).NOTIFICATIONS_RECORDS_AT_ONCE;
 
 export const notificationsService = cachedOnce(() => buildNotificationsService());

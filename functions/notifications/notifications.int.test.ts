@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { mongoFor } from '../../shared/db/mongo.ts';
 import { newId } from '../../shared/ids.ts';
 import { buildNotificationsService, type NotificationsService } from './composition.ts';
 import { ContactUnknown, DeliveryInProgress, ProviderRejected } from './domain/errors.ts';
@@ -80,6 +81,9 @@ describe('the history store on FerretDB', () => {
     const second = await service.history.claim({ ...record, id: newId('ntf') });
     expect(second).toMatchObject({ claimed: false, existing: { id: record.id } });
     expect((await service.history.claim({ ...record, id: newId('ntf'), channel: 'sms' })).claimed).toBe(true);
+    // The index itself, not only the document key, refuses the pair: a raw insert under another key fails too.
+    const raw = (await mongoFor('notifications')).db!.collection('notifications');
+    await expect(raw.insertOne({ ...record, _id: 'another-key' } as never)).rejects.toMatchObject({ code: 11000 });
   });
 });
 

@@ -126,6 +126,9 @@ async function deliverOnce(
   channel: Channel,
   rendered: Rendered,
 ): Promise<DeliveryOutcome['result']> {
+  // A redelivery of a finished one is the common duplicate: one read, no failed insert (which costs FerretDB far more).
+  const done = await deps.history.find(event.id, channel);
+  if (done?.status === 'sent' || done?.status === 'unconfirmed') return 'duplicate';
   const now = deps.clock.now();
   const leaseUntil = new Date(now.getTime() + deps.leaseSeconds * 1000).toISOString();
   const claim = await deps.history.claim({
@@ -170,7 +173,7 @@ async function deliverOnce(
   const key = idempotencyKey(event.id, channel);
   if (afterCrash) {
     if (!provider.lookup) {
-      await deps.history.markUnconfirmed(record.id, `a delivery stopped mid-send and ${provider.name} cannot be asked`);
+      await deps.history.markUnconfirmed(record, `a delivery stopped mid-send and ${provider.name} cannot be asked`);
       return 'unconfirmed';
     }
     const known = await provider.lookup(key);
@@ -189,7 +192,7 @@ async function deliverOnce(
     const message = `${provider.name}: ${(error as Error).message}`;
     const certain = error instanceof ProviderRejected;
     // Release at once: a refusal is retried as a fresh send, an ambiguous failure by asking the provider first.
-    await deps.history.release(record.id, {
+    await deps.history.release(record, {
       status: certain ? 'failed' : 'sending',
       lastError: message,
       leaseUntil: deps.clock.now().toISOString(),
@@ -201,7 +204,7 @@ async function deliverOnce(
 }
 
 async function complete(deps: NotificationsDeps, record: NotificationRecord, provider: string, sent: SentMessage) {
-  await deps.history.markSent(record.id, {
+  await deps.history.markSent(record, {
     provider,
     providerMessageId: sent.messageId,
     sentAt: deps.clock.now().toISOString(),

@@ -57,6 +57,9 @@ export interface NotificationRecord {
   correlationId: string;
 }
 
+/** A notification is named by its event and channel: the dedupe key, also its key in the store. */
+export type NotificationRef = Pick<NotificationRecord, 'eventId' | 'channel'>;
+
 export type ClaimResult = { claimed: true; record: NotificationRecord } | { claimed: false; existing: NotificationRecord };
 
 export interface HistoryQuery {
@@ -73,10 +76,10 @@ export interface NotificationHistory {
    * null when someone else took it first or it no longer needs taking.
    */
   takeOver(eventId: string, channel: Channel, now: string, leaseUntil: string): Promise<NotificationRecord | null>;
-  markSent(id: string, update: { provider: string; providerMessageId: string; sentAt: string }): Promise<void>;
+  markSent(ref: NotificationRef, update: { provider: string; providerMessageId: string; sentAt: string }): Promise<void>;
   /** Ends the attempt without a result: `failed` (certainly not sent) or `sending` with the lease given up (unknown). */
-  release(id: string, update: { status: 'failed' | 'sending'; lastError: string; leaseUntil: string }): Promise<void>;
-  markUnconfirmed(id: string, lastError: string): Promise<void>;
+  release(ref: NotificationRef, update: { status: 'failed' | 'sending'; lastError: string; leaseUntil: string }): Promise<void>;
+  markUnconfirmed(ref: NotificationRef, lastError: string): Promise<void>;
   list(query: HistoryQuery): Promise<NotificationRecord[]>;
   find(eventId: string, channel: Channel): Promise<NotificationRecord | null>;
 }

@@ -4,7 +4,7 @@ import { ValidationFailed } from '../../../shared/errors.ts';
 import type { EventEnvelope } from '../../../shared/events/envelope.ts';
 import { validateEvent } from '../../../shared/events/registry.ts';
 import { zodIssues } from '../../../shared/http/errors.ts';
-import { logger } from '../../../shared/observability.ts';
+import { logger, metrics, metricsEnabled } from '../../../shared/observability.ts';
 import { SUBSCRIPTION_MAX_RECEIVES } from '../../../shared/service.ts';
 
 /** What an EventBridge rule puts on the queue: the event, whose `detail` is our envelope. */
@@ -36,29 +36,38 @@ export function parseRecord(record: SQSRecord): EventEnvelope<Record<string, unk
  * An SQS batch consumer reporting partial batch failures (ReportBatchItemFailures): each record is handled on its
  * own and only the failed ones go back to the queue, so one bad message never blocks or re-sends the rest.
  */
-export function sqsBatchHandler(process: (envelope: EventEnvelope<Record<string, unknown>>) => Promise<unknown>) {
+export function sqsBatchHandler(
+  process: (envelope: EventEnvelope<Record<string, unknown>>) => Promise<unknown>,
+  options: { concurrency?: () => number } = {},
+) {
+  const handleRecord = async (record: SQSRecord, failed: string[]) => {
+    try {
+      await process(parseRecord(record));
+    } catch (error) {
+      failed.push(record.messageId);
+      const receives = Number(record.attributes?.ApproximateReceiveCount ?? 1);
+      const context = {
+        messageId: record.messageId,
+        receives,
+        error: error as Error,
+        reason: `${(error as Error).name}: ${(error as Error).message}`,
+      };
+      // On its last receive the queue moves it to the DLQ next: that is where the reason must be on record.
+      if (receives >= SUBSCRIPTION_MAX_RECEIVES) logger.error('message failed for the last time; it goes to the DLQ', context);
+      else logger.warn('message failed; it will be retried', context);
+    }
+  };
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const failed: string[] = [];
+    const waiting = [...event.Records];
+    const workers = Math.max(1, Math.min(options.concurrency?.() ?? waiting.length, waiting.length));
     await Promise.all(
-      event.Records.map(async (record) => {
-        try {
-          await process(parseRecord(record));
-        } catch (error) {
-          failed.push(record.messageId);
-          const receives = Number(record.attributes?.ApproximateReceiveCount ?? 1);
-          const context = {
-            messageId: record.messageId,
-            receives,
-            error: error as Error,
-            reason: `${(error as Error).name}: ${(error as Error).message}`,
-          };
-          // On its last receive the queue moves it to the DLQ next: that is where the reason must be on record.
-          if (receives >= SUBSCRIPTION_MAX_RECEIVES)
-            logger.error('message failed for the last time; it goes to the DLQ', context);
-          else logger.warn('message failed; it will be retried', context);
-        }
+      Array.from({ length: workers }, async () => {
+        for (let record = waiting.shift(); record; record = waiting.shift()) await handleRecord(record, failed);
       }),
     );
+    // Business metrics are flushed per invocation, as the HTTP stack and saga tasks do.
+    if (metricsEnabled()) metrics.publishStoredMetrics();
     return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
   };
 }

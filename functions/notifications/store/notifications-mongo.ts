@@ -8,6 +8,7 @@ import type {
   HistoryQuery,
   NotificationHistory,
   NotificationRecord,
+  NotificationRef,
 } from '../domain/ports.ts';
 
 /** MongoDB's duplicate key error (FerretDB and DocumentDB answer with the same code). */
@@ -28,6 +29,7 @@ const contactSchema = new mongoose.Schema(
 const notificationSchema = new mongoose.Schema(
   {
     _id: { type: String, required: true },
+    id: { type: String, required: true },
     eventId: { type: String, required: true },
     eventType: { type: String, required: true },
     channel: { type: String, required: true },
@@ -51,14 +53,19 @@ const notificationSchema = new mongoose.Schema(
 // Exactly once per (event, channel): of concurrent deliveries of one event, one insert wins the claim.
 notificationSchema.index({ eventId: 1, channel: 1 }, { unique: true, name: 'event_channel_unique' });
 // The two listings, newest first with the id as tie-break.
-notificationSchema.index({ userId: 1, occurredAt: -1, _id: -1 });
-notificationSchema.index({ occurredAt: -1, _id: -1 });
+notificationSchema.index({ userId: 1, occurredAt: -1, id: -1 });
+notificationSchema.index({ occurredAt: -1, id: -1 });
 
 type ContactDocument = Omit<Contact, 'userId'> & { _id: string };
-type NotificationDocument = Omit<NotificationRecord, 'id'> & { _id: string };
+type NotificationDocument = NotificationRecord & { _id: string };
 
 const toContact = ({ _id, ...rest }: ContactDocument): Contact => ({ userId: _id, ...rest });
-const toRecord = ({ _id, ...rest }: NotificationDocument): NotificationRecord => ({ id: _id, ...rest });
+const toRecord = ({ _id, ...rest }: NotificationDocument): NotificationRecord => rest;
+/**
+ * The document key is the pair itself (`<eventId>:<channel>`): FerretDB answers an `_id` lookup without scanning (it
+ * pushes no other filter down), and a second insert of the pair fails on the key as well as on the unique index.
+ */
+const keyOf = (ref: NotificationRef) => `${ref.eventId}:${ref.channel}`;
 
 export class MongoContactStore implements ContactStore {
   private readonly model: mongoose.Model<ContactDocument>;
@@ -114,9 +121,8 @@ export class MongoNotificationHistory implements NotificationHistory {
   }
 
   async claim(record: NotificationRecord): Promise<ClaimResult> {
-    const { id, ...fields } = record;
     try {
-      await this.collection.insertOne({ _id: id, ...fields });
+      await this.collection.insertOne({ _id: keyOf(record), ...record });
       return { claimed: true, record };
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
@@ -128,27 +134,37 @@ export class MongoNotificationHistory implements NotificationHistory {
 
   async takeOver(eventId: string, channel: Channel, now: string, leaseUntil: string): Promise<NotificationRecord | null> {
     const doc = await this.collection.findOneAndUpdate(
-      { eventId, channel, $or: [{ status: 'failed' }, { status: 'sending', leaseUntil: { $lte: now } }] },
+      { _id: keyOf({ eventId, channel }), $or: [{ status: 'failed' }, { status: 'sending', leaseUntil: { $lte: now } }] },
       { $set: { status: 'sending', leaseUntil }, $inc: { attempts: 1 } },
       { returnDocument: 'after' },
     );
     return doc ? toRecord(doc) : null;
   }
 
-  async markSent(id: string, update: { provider: string; providerMessageId: string; sentAt: string }): Promise<void> {
-    await this.collection.updateOne({ _id: id }, { $set: { ...update, status: 'sent', leaseUntil: null, lastError: null } });
+  async markSent(ref: NotificationRef, update: { provider: string; providerMessageId: string; sentAt: string }): Promise<void> {
+    // Only a claim completes (FerretDB 1.24 also scans for an update filtered on `_id` alone, not with a second field).
+    await this.collection.updateOne(
+      { _id: keyOf(ref), status: 'sending' },
+      { $set: { ...update, status: 'sent', leaseUntil: null, lastError: null } },
+    );
   }
 
-  async release(id: string, update: { status: 'failed' | 'sending'; lastError: string; leaseUntil: string }): Promise<void> {
-    await this.collection.updateOne({ _id: id, status: 'sending' }, { $set: update });
+  async release(
+    ref: NotificationRef,
+    update: { status: 'failed' | 'sending'; lastError: string; leaseUntil: string },
+  ): Promise<void> {
+    await this.collection.updateOne({ _id: keyOf(ref), status: 'sending' }, { $set: update });
   }
 
-  async markUnconfirmed(id: string, lastError: string): Promise<void> {
-    await this.collection.updateOne({ _id: id }, { $set: { status: 'unconfirmed', lastError, leaseUntil: null } });
+  async markUnconfirmed(ref: NotificationRef, lastError: string): Promise<void> {
+    await this.collection.updateOne(
+      { _id: keyOf(ref), status: 'sending' },
+      { $set: { status: 'unconfirmed', lastError, leaseUntil: null } },
+    );
   }
 
   async find(eventId: string, channel: Channel): Promise<NotificationRecord | null> {
-    const doc = await this.collection.findOne({ eventId, channel });
+    const doc = await this.collection.findOne({ _id: keyOf({ eventId, channel }) });
     return doc ? toRecord(doc) : null;
   }
 
@@ -159,12 +175,12 @@ export class MongoNotificationHistory implements NotificationHistory {
       and.push({
         $or: [
           { occurredAt: { $lt: query.after.occurredAt } },
-          { occurredAt: query.after.occurredAt, _id: { $lt: query.after.id } },
+          { occurredAt: query.after.occurredAt, id: { $lt: query.after.id } },
         ],
       });
     const filter = and.length === 0 ? {} : and.length === 1 ? and[0]! : { $and: and };
     const docs = await this.collection
-      .find(filter, { sort: { occurredAt: -1, _id: -1 }, limit: query.limit })
+      .find(filter, { sort: { occurredAt: -1, id: -1 }, limit: query.limit })
       .toArray()
       .catch(mongoUnavailable);
     return docs.map(toRecord);
