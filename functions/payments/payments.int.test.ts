@@ -29,7 +29,8 @@ class RecordingPublisher implements EventPublisher {
   }
 }
 
-const TIMEOUT_MS = 300;
+// Short enough for the timeout tests, long enough that a loaded machine does not time out the others.
+const TIMEOUT_MS = 500;
 const policy = (overrides: Partial<ProcessorPolicy> = {}): ProcessorPolicy => ({
   timeoutMs: TIMEOUT_MS,
   maxRetries: 2,
@@ -361,7 +362,7 @@ describe('the database holds the invariants even against wrong code', () => {
 
 describe('circuit breaker', () => {
   it('opens after repeated failures, fails fast, half-opens, re-opens on a failed trial and closes once the processor is back', async () => {
-    const app = freshApp({ maxRetries: 0, breaker: { consecutiveFailures: 3, halfOpenAfterMs: 200 } });
+    const app = freshApp({ timeoutMs: 5_000, maxRetries: 0, breaker: { consecutiveFailures: 3, halfOpenAfterMs: 200 } });
     const states: number[] = [];
     const stopGauge = onGauge((name, value) => name === 'PaymentProcessorBreakerState' && states.push(value));
     const warn = vi.spyOn(logger, 'warn');
