@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { newId } from '../../shared/ids.ts';
 import { adminToken, api, registerCustomer } from '../support/api.ts';
+import { orderableProduct, placeOrder, waitForOrder } from '../support/orders.ts';
 
 const call = api();
 const awsUrl = inject('runtimeEnv').EVENTBRIDGE_ENDPOINT!;
@@ -19,7 +20,7 @@ interface Mail {
   idempotencyKey: string;
 }
 interface History {
-  items: Array<{ eventType: string; channel: string; status: string; to: string; occurredAt: string }>;
+  items: Array<{ eventType: string; channel: string; status: string; to: string; subject: string | null; occurredAt: string }>;
   nextCursor: string | null;
 }
 interface DeadLetter {
@@ -223,4 +224,38 @@ describe('notifications over the offline runtime', () => {
     );
     expect(await mailTo(`${event.data.userId}@example.test`)).toHaveLength(1);
   });
+});
+
+describe('notifications of the order saga', () => {
+  const historyOf = (token: string) => call<History>('GET', '/notifications?limit=20', { token });
+
+  it.each([
+    ['pm_card_visa', 'CONFIRMED', ['user.registered', 'order.created', 'payment.completed', 'order.confirmed']],
+    ['pm_card_chargeDeclined', 'CANCELLED', ['user.registered', 'order.created', 'payment.failed', 'order.cancelled']],
+  ])(
+    'an order paid with %s (%s) notifies each step once, in order of occurrence, on the history and /_local/mail',
+    async (card, status, expected) => {
+      const customer = await registerCustomer(call, { name: 'Saga Watcher' });
+      const product = await orderableProduct(call, admin, { amount: 1299, stock: 5 });
+      const placed = await placeOrder(call, customer.accessToken, [{ productId: product.id, quantity: 2 }], {
+        paymentMethod: card,
+      });
+      expect(placed.status).toBe(202);
+      expect((await waitForOrder(call, customer.accessToken, placed.body.id)).status).toBe(status);
+      const history = await until(
+        'every notification of the order',
+        () => historyOf(customer.accessToken),
+        (h) => h.body.items.length >= expected.length && h.body.items.every((n) => n.status === 'sent'),
+      );
+      // Newest first: reversed, it is the order things happened in.
+      expect(history.body.items.map((n) => n.eventType).reverse()).toEqual(expected);
+      const times = history.body.items.map((n) => n.occurredAt);
+      expect([...times].sort().reverse()).toEqual(times);
+      const mails = await mailTo(customer.email);
+      expect(mails).toHaveLength(expected.length);
+      expect(mails.map((m) => m.subject)).toEqual(history.body.items.map((n) => n.subject));
+      if (status === 'CONFIRMED') expect(mails[0]!.text).toContain('Total charged: $25.98.');
+      else expect(mails[0]!.text).toContain('because the payment was declined');
+    },
+  );
 });
