@@ -1,0 +1,22 @@
+// The offline platform for bench/load.ts: as `npm start` runs it, but with the usage-plan throttle (200 req/s offline,
+// as deployed) raised out of the way, since the bench measures what the platform can serve, not the throttle.
+import '../../infra/offline/local-env.ts';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startRuntime } from '../../infra/offline/runtime.ts';
+
+const dataDir = process.argv[2]!;
+const runtime = await startRuntime({
+  dataDir,
+  ports: 'free',
+  persist: false,
+  seed: true,
+  rateLimit: 1_000_000,
+  burstLimit: 1_000_000,
+  log: (line) => process.stderr.write(`[offline] ${line}\n`),
+});
+await writeFile(join(dataDir, 'runtime-env.json'), JSON.stringify(runtime.env, null, 2));
+process.stdout.write(`API: ${runtime.url}\nAPI key: ${runtime.apiKey}\nREADY ${runtime.url}\n`);
+const stop = () => void runtime.stop().finally(() => process.exit(0));
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

@@ -1,0 +1,130 @@
+// Load on the offline platform from a second process (this one; autocannon): GET /products/{id} beside a bare node:http
+// floor answering it with one direct query to the same FerretDB, the search, POST /login, and the order flow.
+// Bounded: each target runs BENCH_LOAD_SECONDS (default 10) after a 2 s warm-up.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { generateProduct } from '../functions/products/store/generate.ts';
+import { recordResults, table } from './lib/results.ts';
+
+const seconds = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
+const here = import.meta.dirname;
+
+function launch(args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray; output: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: join(here, '..'),
+    env: { ...process.env, LOG_LEVEL: 'ERROR' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args[0]} not ready in 180 s:\n${output}`)), 180_000);
+    child.once('exit', (code) => reject(new Error(`${args[0]} exited (${code}):\n${output}`)));
+    const on = (d: Buffer) => {
+      output += String(d);
+      const match = ready.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, match, output: () => output });
+      }
+    };
+    child.stdout!.on('data', on);
+    child.stderr!.on('data', on);
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGINT');
+  await exited;
+}
+
+interface Target {
+  name: string;
+  url: string;
+  connections: number;
+  requests: autocannon.Request[];
+  headers?: Record<string, string>;
+}
+
+async function run(target: Target, duration: number) {
+  return autocannon({
+    url: target.url,
+    connections: target.connections,
+    duration,
+    headers: target.headers,
+    requests: target.requests,
+  });
+}
+
+const dataDir = await mkdtemp(join(tmpdir(), 'shop-bench-load-'));
+const platform = await launch([join(here, 'lib', 'load-runtime.ts'), dataDir], /READY (http:\/\/\S+)/);
+let floor: Awaited<ReturnType<typeof launch>> | undefined;
+try {
+  const url = platform.match[1]!;
+  const apiKey = /API key: (\S+)/.exec(platform.output())![1]!;
+  const env = JSON.parse(await readFile(join(dataDir, 'runtime-env.json'), 'utf8')) as Record<string, string>;
+  floor = await launch([join(here, 'lib', 'floor-server.ts'), env.MONGODB_URI!], /LISTENING (\d+)/);
+  const floorUrl = `http://127.0.0.1:${floor.match[1]}`;
+
+  const ids = Array.from({ length: 20 }, (_, n) => generateProduct('demo', n * 15).product.id);
+  const byId = ids.map((id) => ({ method: 'GET' as const, path: `/products/${id}` }));
+  const json = { 'content-type': 'application/json', 'x-api-key': apiKey };
+  const targets: Target[] = [
+    { name: 'floor: node:http + one findOne', url: floorUrl, connections: 10, requests: byId },
+    { name: 'GET /products/{id}', url, connections: 10, requests: byId, headers: { 'x-api-key': apiKey } },
+    {
+      name: 'GET /products?q=steel knife&sort=price_asc',
+      url,
+      connections: 10,
+      requests: [{ method: 'GET', path: '/products?q=steel%20knife&sort=price_asc' }],
+      headers: { 'x-api-key': apiKey },
+    },
+    {
+      name: 'POST /login (scrypt N=2^15)',
+      url,
+      connections: 4,
+      requests: [
+        {
+          method: 'POST',
+          path: '/login',
+          body: JSON.stringify({ email: 'admin@shop.local', password: 'ChangeMe-Admin-2026!' }),
+        },
+      ],
+      headers: json,
+    },
+  ];
+  const rows = [];
+  for (const target of targets) {
+    await run(target, 2);
+    const r = await run(target, seconds);
+    rows.push({
+      target: target.name,
+      connections: target.connections,
+      rps: Math.round(r.requests.average),
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      non2xx: r.non2xx,
+      errors: r.errors + r.timeouts,
+      total: r.requests.total,
+    });
+  }
+  const floorRps = rows[0]!.rps;
+  const getRps = rows[1]!.rps;
+  console.log(`Load, ${seconds} s each after a 2 s warm-up (autocannon ${'9.0.0'}, this process; the platform in another)`);
+  console.log(
+    table(
+      ['target', 'c', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'requests'],
+      rows.map((r) => [r.target, r.connections, r.rps, r.p50, r.p99, r.non2xx, r.errors, r.total]),
+    ),
+  );
+  console.log(`GET /products/{id} / floor: ${(getRps / floorRps).toFixed(2)} (target >= 0.5)`);
+  recordResults('load', { seconds, rows, getVsFloor: Number((getRps / floorRps).toFixed(2)) });
+} finally {
+  if (floor) await stop(floor.child);
+  await stop(platform.child);
+  await rm(dataDir, { recursive: true, force: true });
+}
