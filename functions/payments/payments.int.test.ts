@@ -62,7 +62,7 @@ async function processorCharges(orderId: string) {
 
 async function ledger(orderId: string) {
   const { rows } = await pool.query<{ kind: string; amount: number; processor_ref: string | null }>(
-    'SELECT kind, amount, processor_ref FROM payment_transactions WHERE order_id = $1 ORDER BY created_at, id',
+    "SELECT kind, amount, processor_ref FROM payment_transactions WHERE order_id = $1 ORDER BY created_at, kind = 'refund'",
     [orderId],
   );
   return rows;
@@ -240,6 +240,42 @@ describe('a timeout after the charge landed', () => {
     processor.faults.latencyMs = 0;
     const outcome = await compensatePayment(app, { orderId: input.orderId, reason: 'PAYMENT_FAILED' }, correlationId);
     expect(outcome.refunded).toEqual(input.amount);
+    expect((await ledger(input.orderId)).map((e) => e.kind)).toEqual(['charge', 'refund']);
+    expect((await processorCharges(input.orderId))[0]!.amount_refunded).toBe(input.amount.amount);
+    expect(await reconcile(pool, processor.url, [input.orderId])).toEqual([]);
+  });
+});
+
+describe('a charge that lands after the compensation voided the payment', () => {
+  it('is booked and refunded at once, and the late attempt is answered as declined (payment_voided)', async () => {
+    const app = freshApp();
+    const input = order();
+    let letThrough = () => {};
+    const gate = new Promise<void>((resolve) => {
+      letThrough = resolve;
+    });
+    // An attempt that claimed the payment row and is still on its way to the processor when the saga gives up.
+    const slowAttempt = processPayment(
+      {
+        ...app,
+        processor: {
+          charge: async (request) => {
+            await gate;
+            return app.processor.charge(request);
+          },
+          refund: (request) => app.processor.refund(request),
+          chargesForOrder: (orderId) => app.processor.chargesForOrder(orderId),
+        },
+      },
+      input,
+      correlationId,
+    );
+    await vi.waitFor(async () => expect(await app.payments.findByOrder(input.orderId)).not.toBeNull());
+    expect(await compensatePayment(app, { orderId: input.orderId, reason: 'PAYMENT_FAILED' }, correlationId)).toMatchObject({
+      refunded: null,
+    });
+    letThrough();
+    expect((await failure(slowAttempt)).details).toEqual({ reason: 'payment_voided' });
     expect((await ledger(input.orderId)).map((e) => e.kind)).toEqual(['charge', 'refund']);
     expect((await processorCharges(input.orderId))[0]!.amount_refunded).toBe(input.amount.amount);
     expect(await reconcile(pool, processor.url, [input.orderId])).toEqual([]);
