@@ -91,13 +91,13 @@ describe('payments over the API', () => {
       headers: { 'idempotency-key': `e2e-refund-${payment.id}` },
     });
     expect(again.body.refund.id).toBe(first.body.refund.id);
-    const tooMuch = await call<{ error: { code: string } }>('POST', path, {
+    const tooMuch = await call<{ error: { details: { reason: string } } }>('POST', path, {
       token: admin,
       body: { amount: 2001, reason: 'more than is left' },
       headers: { 'idempotency-key': `e2e-refund-more-${payment.id}` },
     });
-    expect(tooMuch.status).toBe(422);
-    expect(tooMuch.body.error.code).toBe('REFUND_EXCEEDS_CAPTURED');
+    expect(tooMuch.status).toBe(409);
+    expect(tooMuch.body.error.details.reason).toBe('REFUND_EXCEEDS_CAPTURED');
   });
 
   it('admins list payments filtered by user (customers get 403)', async () => {

@@ -18,17 +18,20 @@ export class PaymentProcessorUnavailable extends DependencyFailed {
   }
 }
 
-/** More than captured minus refunded (and minus refunds in flight) was asked back. */
-export class RefundExceedsCaptured extends Unprocessable {
+/**
+ * More than captured minus refunded (and minus refunds in flight) was asked back. A 409: the same request succeeds or
+ * not depending on the payment's current state; `details.reason` says which rule.
+ */
+export class RefundExceedsCaptured extends Conflict {
   constructor(requested: number, refundable: number) {
-    super('REFUND_EXCEEDS_CAPTURED', `At most ${refundable} can be refunded`, { requested, refundable });
+    super(`At most ${refundable} can be refunded`, { reason: 'REFUND_EXCEEDS_CAPTURED', requested, refundable });
   }
 }
 
-/** Only a captured payment can be refunded. */
-export class PaymentNotCaptured extends Unprocessable {
+/** Only a captured payment can be refunded (409, like the rule above). */
+export class PaymentNotCaptured extends Conflict {
   constructor(status: string) {
-    super('PAYMENT_NOT_CAPTURED', `A ${status} payment cannot be refunded`, { status });
+    super(`A ${status} payment cannot be refunded`, { reason: 'PAYMENT_NOT_CAPTURED', status });
   }
 }
 
