@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { generateProduct } from '../functions/products/store/generate.ts';
+import type { Call } from '../test/support/api.ts';
+import { type OrderBody, orderableProduct, placeOrder } from '../test/support/orders.ts';
 import { recordResults, table } from './lib/results.ts';
 
 const seconds = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
@@ -58,6 +60,83 @@ async function run(target: Target, duration: number) {
     headers: target.headers,
     requests: target.requests,
   });
+}
+
+/** The e2e helpers' call signature, over fetch, with the API key. */
+function client(baseUrl: string, apiKey: string): Call {
+  return (async (
+    method: string,
+    path: string,
+    options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
+  ) => {
+    const headers: Record<string, string> = { 'x-api-key': apiKey, ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+  }) as Call;
+}
+
+/** `clients` customers' loops of: place an order, poll it until it settles; for `seconds`. */
+async function ordersUnderLoad(baseUrl: string, apiKey: string, clients: number, seconds: number) {
+  const call = client(baseUrl, apiKey);
+  const signIn = async (email: string, password: string) => {
+    const res = await call<{ accessToken: string }>('POST', '/login', { body: { email, password } });
+    if (res.status !== 200) throw new Error(`login ${email}: ${res.status}`);
+    return res.body.accessToken;
+  };
+  const admin = await signIn('admin@shop.local', 'ChangeMe-Admin-2026!');
+  const product = await orderableProduct(call, admin, { stock: 1_000_000, name: 'Load Test Item' });
+  const email = `load-${Date.now()}@bench.local`;
+  await call('POST', '/register', { body: { email, password: 'Bench-Password-2026!', name: 'Load Bench' } });
+  const token = await signIn(email, 'Bench-Password-2026!');
+  const latencies: number[] = [];
+  let otherwise = 0;
+  let refused = 0;
+  let unsettled = 0;
+  const until = performance.now() + seconds * 1000;
+  const loop = async () => {
+    while (performance.now() < until) {
+      const started = performance.now();
+      const placed = await placeOrder(call, token, [{ productId: product.id, quantity: 1 }]);
+      if (placed.status !== 202 && placed.status !== 201) {
+        refused++;
+        continue;
+      }
+      for (;;) {
+        const res = await call<OrderBody>('GET', `/orders/${placed.body.id}`, { token });
+        const status = res.body?.status;
+        if (status === 'CONFIRMED') latencies.push(performance.now() - started);
+        else if (status === 'CANCELLED' || status === 'NEEDS_ATTENTION') otherwise++;
+        else if (performance.now() - started < 30_000) {
+          await new Promise((r) => setTimeout(r, 25));
+          continue;
+        } else unsettled++;
+        break;
+      }
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: clients }, loop));
+  const elapsed = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pick = (q: number) =>
+    Math.round(latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)] ?? Number.NaN);
+  return {
+    clients,
+    confirmed: latencies.length,
+    otherwise,
+    refused,
+    unsettled,
+    ordersPerSecond: Number((latencies.length / elapsed).toFixed(1)),
+    p50: pick(0.5),
+    p99: pick(0.99),
+  };
 }
 
 const dataDir = await mkdtemp(join(tmpdir(), 'shop-bench-load-'));
@@ -112,6 +191,7 @@ try {
       total: r.requests.total,
     });
   }
+  const orderFlow = await ordersUnderLoad(url, apiKey, 20, seconds);
   const floorRps = rows[0]!.rps;
   const getRps = rows[1]!.rps;
   console.log(`Load, ${seconds} s each after a 2 s warm-up (autocannon ${'9.0.0'}, this process; the platform in another)`);
@@ -122,7 +202,13 @@ try {
     ),
   );
   console.log(`GET /products/{id} / floor: ${(getRps / floorRps).toFixed(2)} (target >= 0.5)`);
-  recordResults('load', { seconds, rows, getVsFloor: Number((getRps / floorRps).toFixed(2)) });
+  console.log(
+    `Order flow, ${orderFlow.clients} clients for ${seconds} s (POST /orders, then GET every 25 ms until settled): ` +
+      `${orderFlow.ordersPerSecond} orders/s confirmed, POST->CONFIRMED p50 ${orderFlow.p50} ms, p99 ${orderFlow.p99} ms; ` +
+      `${orderFlow.confirmed} confirmed, ${orderFlow.otherwise} cancelled or needing attention, ${orderFlow.refused} refused, ` +
+      `${orderFlow.unsettled} not settled in 30 s (target >= 100/s, p99 < 500 ms)`,
+  );
+  recordResults('load', { seconds, rows, getVsFloor: Number((getRps / floorRps).toFixed(2)), orderFlow });
 } finally {
   if (floor) await stop(floor.child);
   await stop(platform.child);
