@@ -6,6 +6,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { currentScryptParams, hashPassword } from '../functions/users/domain/passwords.ts';
 import { startRuntime } from '../infra/offline/runtime.ts';
+import { recordResults } from './lib/results.ts';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 80);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
@@ -141,6 +142,17 @@ try {
   console.log('| route                |   ok | failed |   req/s | median ms  | p99 ms  |');
   console.log('|----------------------|------|--------|---------|------------|---------|');
   for (const r of results) console.log(report(r));
+  recordResults('auth', {
+    requests: REQUESTS,
+    concurrency: CONCURRENCY,
+    rows: results.map((r) => ({
+      route: r.name,
+      ok: r.ok,
+      failed: r.failed,
+      medianMs: Math.round(r.latencies[Math.floor(r.latencies.length / 2)] ?? Number.NaN),
+      p99Ms: Math.round(r.latencies[Math.min(r.latencies.length - 1, Math.ceil(0.99 * r.latencies.length) - 1)] ?? Number.NaN),
+    })),
+  });
 
   console.log(`\nscrypt cost per hash (r=${currentScryptParams.r}, p=${currentScryptParams.p}; median of 5, one at a time):\n`);
   console.log('| N      | memory  | ms     |');

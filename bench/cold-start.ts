@@ -1,7 +1,7 @@
 // Cold start of every function in the catalog: bundle bytes (built with infra/bundling.ts, as CDK builds them) and
 // import+init time, the median of BENCH_COLD_RUNS (default 15) fresh Node processes, beside an empty handler bundled
 // and measured the same way in the same run; RSS after init and after 1,000 warm calls where a call needs no engine.
-// Also: the same bundles with the AWS SDK bundled instead of external, to choose between the two by measurement.
+// Also: one function per service with the AWS SDK bundled instead of external, to choose between the two by measurement.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -145,7 +145,8 @@ for (const fn of [empty, ...fns]) {
     top: contributors(ext.meta),
   };
   const usesSdk = Object.values(ext.meta.outputs).some((o) => o.imports.some((i) => i.path.startsWith('@aws-sdk/')));
-  if (usesSdk) {
+  // The SDK question is the same for every function of a service: one per service answers it at half the bench's time.
+  if (usesSdk && !bundles.some((other) => other.fn.service === fn.service && other.sdkBundled)) {
     const sdkDir = join(dir, 'sdk-bundled');
     mkdirSync(sdkDir, { recursive: true });
     const inl = await bundle(fn, sdkDir, true);

@@ -3,6 +3,8 @@
  * with the plan each one gets. Starts its own FerretDB on a free loopback port in a temp dir; bounded loops.
  * Run: npx tsx bench/products-search.ts [products=10000] [iterations=20]
  */
+
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,13 +16,48 @@ import { MongoCatalogStore, searchPlan } from '../functions/products/store/catal
 import { generateProduct } from '../functions/products/store/generate.ts';
 import { startFerretDB } from '../infra/offline/engines/ferretdb.ts';
 import { ferretdbBinary } from '../infra/offline/engines/index.ts';
-import { freePort } from '../infra/offline/engines/ports.ts';
+import { freePort, waitForPort } from '../infra/offline/engines/ports.ts';
+import { startPostgres } from '../infra/offline/engines/postgres.ts';
+import { recordResults } from './lib/results.ts';
 
 const total = Number(process.argv[2] ?? 10_000);
 const iterations = Number(process.argv[3] ?? 20);
+// BENCH_SEARCH_BACKEND=postgresql: the same FerretDB 1.24 on its PostgreSQL backend (the embedded PostgreSQL), for comparison.
+const backend = process.env.BENCH_SEARCH_BACKEND ?? 'sqlite';
 const dataDir = await mkdtemp(join(tmpdir(), 'shop-bench-'));
 const port = await freePort();
-const engine = await startFerretDB({ dataDir, port, binary: ferretdbBinary });
+async function startEngine() {
+  if (backend === 'sqlite') return startFerretDB({ dataDir, port, binary: ferretdbBinary });
+  const pgEngine = await startPostgres({
+    dataDir: join(dataDir, 'pg'),
+    port: await freePort(),
+    services: ['ferret'],
+    external: {},
+  });
+  const child = spawn(
+    ferretdbBinary,
+    [
+      '--handler=postgresql',
+      `--postgresql-url=${pgEngine.env().DATABASE_URL_FERRET}`,
+      `--state-dir=${dataDir}`,
+      `--listen-addr=127.0.0.1:${port}`,
+      '--debug-addr=-',
+      '--telemetry=disable',
+      '--log-level=warn',
+    ],
+    { stdio: 'ignore' },
+  );
+  await waitForPort(port, 20_000, () => child.exitCode === null);
+  return {
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      await pgEngine.stop();
+    },
+  };
+}
+const engine = await startEngine();
 const connection = await mongoose
   .createConnection(`mongodb://127.0.0.1:${port}/`, { dbName: 'shop_products', maxPoolSize: 4 })
   .asPromise();
@@ -28,11 +65,11 @@ try {
   const store = new MongoCatalogStore(connection);
   await store.init();
   const started = performance.now();
-  for (let n = 0; n < total; n += 200) {
-    await Promise.all(
-      Array.from({ length: Math.min(200, total - n) }, (_, i) => {
+  for (let n = 0; n < total; n += 500) {
+    await store.seedMany(
+      Array.from({ length: Math.min(500, total - n) }, (_, i) => {
         const { product, onHand } = generateProduct('bench', n + i);
-        return store.insert({ ...product, available: onHand, inStock: onHand > 0 }, []);
+        return { product: { ...product, available: onHand, inStock: onHand > 0 }, stockVersion: 1 };
       }),
     );
   }
@@ -46,6 +83,7 @@ try {
     },
     { name: 'in stock, by name, second page', query: { inStock: 'true', sort: 'name' } },
   ];
+  const measured: Array<Record<string, unknown>> = [];
   for (const { name, query } of queries) {
     let parsed = SearchQuery.parse(query);
     if (name.includes('second page')) {
@@ -85,7 +123,21 @@ try {
     console.log(`filter ${JSON.stringify(plan.filter)} sort ${JSON.stringify(plan.sort)}`);
     const { queryPlanner, filterPushdown, sortPushdown, limitPushdown } = explain as Record<string, unknown>;
     console.log(`explain: ${JSON.stringify({ queryPlanner, filterPushdown, sortPushdown, limitPushdown })}`);
+    measured.push({
+      name,
+      medianMs: Number(pct(0.5)),
+      p99Ms: Number(pct(0.99)),
+      filter: plan.filter,
+      sort: plan.sort,
+      explain: { queryPlanner, filterPushdown, sortPushdown, limitPushdown },
+    });
   }
+  recordResults(backend === 'sqlite' ? 'search' : `search-${backend}`, {
+    products: total,
+    iterations,
+    backend,
+    queries: measured,
+  });
 } finally {
   await connection.close();
   await engine.stop();

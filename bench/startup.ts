@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { recordResults } from './lib/results.ts';
 
 const root = join(import.meta.dirname, '..');
 
@@ -44,6 +45,11 @@ try {
   console.log(
     `startup warm (median of 3): ${(warm[1]! / 1000).toFixed(2)} s  (min ${(warm[0]! / 1000).toFixed(2)} s, max ${(warm[2]! / 1000).toFixed(2)} s)`,
   );
+  recordResults('startup', {
+    coldMs: Math.round(cold),
+    warmMs: warm.map(Math.round),
+    targets: { coldMs: 20_000, warmMs: 5_000 },
+  });
 } finally {
   await rm(dataDir, { recursive: true, force: true });
 }
