@@ -63,6 +63,16 @@ describe('docs/api/openapi.json', () => {
     }
   });
 
+  it('gives examples that are what the route returns: each parses with its own response schema', async () => {
+    const handlers = await routeHandlers();
+    for (const { route } of routes) {
+      const response = handlers.get(route)?.contract?.schemas.response;
+      if (!response?.body || response.example === undefined) continue;
+      const parsed = response.body.safeParse(response.example);
+      expect(parsed.success, `${route.method} ${route.path}: ${JSON.stringify(parsed.error?.issues)}`).toBe(true);
+    }
+  });
+
   it('documents the error statuses every route can get, each with the Error body', async () => {
     const d = await doc();
     for (const { route } of routes) {
