@@ -57,7 +57,13 @@ export function buildApp(app = new App()) {
     functions: api.node
       .findAll()
       .filter((c): c is ServiceFunction => c instanceof ServiceFunction)
-      .map((fn) => ({ service: fn.service, name: fn.fixedName, label: fn.node.id, timeout: fn.timeout ?? Duration.seconds(3) })),
+      .map((fn) => ({
+        service: fn.service,
+        name: fn.fixedName,
+        label: fn.node.id,
+        timeout: fn.timeout ?? Duration.seconds(3),
+        hasErrorsAlarm: fn.errorsAlarm !== undefined,
+      })),
     dlqs: new Map([...api.dlqs.keys()].map((path) => [path, dlqName(settings.stage, path)])),
     sagaStateMachineName: orderSagaName(settings.stage),
     alarmTopic: messaging.alarmTopic,

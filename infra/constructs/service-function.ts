@@ -34,7 +34,11 @@ export interface ServiceFunctionProps {
  * retention, and an alarm on errors.
  */
 export class ServiceFunction extends nodejs.NodejsFunction {
-  readonly errorsAlarm: cloudwatch.Alarm;
+  /**
+   * Its errors alarm, when `alarmTopic` is given. The catalog's functions get theirs in the Observability stack instead
+   * (by the function's fixed name), which keeps the Api stack under CloudFormation's 500 resources.
+   */
+  readonly errorsAlarm?: cloudwatch.Alarm;
   /** The catalog service this function belongs to. */
   readonly service: string;
 
@@ -93,12 +97,14 @@ export class ServiceFunction extends nodejs.NodejsFunction {
     });
     this.service = props.service;
     this.fixedName = physicalName;
-    this.errorsAlarm = this.metricErrors({ period: Duration.minutes(5) }).createAlarm(this, 'Errors', {
-      alarmDescription: `${props.description}: errors`,
-      threshold: 1,
-      evaluationPeriods: 1,
-    });
-    if (props.alarmTopic) this.errorsAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+    if (props.alarmTopic) {
+      this.errorsAlarm = this.metricErrors({ period: Duration.minutes(5) }).createAlarm(this, 'Errors', {
+        alarmDescription: `${props.description}: errors`,
+        threshold: 1,
+        evaluationPeriods: 1,
+      });
+      this.errorsAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+    }
   }
 }
 

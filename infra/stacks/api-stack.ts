@@ -129,7 +129,6 @@ export class ApiStack extends Stack {
         service: service.name,
         entry: `functions/${service.name}/${handler}.ts`,
         description,
-        alarmTopic: props.alarmTopic,
         vpc: inVpc ? props.vpc : undefined,
         securityGroups: inVpc && props.dataAccess ? [props.dataAccess] : undefined,
         ...extra,
@@ -352,7 +351,6 @@ export class ApiStack extends Stack {
           timeout: Duration.minutes(5),
           vpc: props.vpc,
           securityGroups: props.dataAccess ? [props.dataAccess] : undefined,
-          alarmTopic: props.alarmTopic,
           environment: {
             MIGRATE_SERVICE: service.name,
             DATABASE_SECRET_ARN_ADMIN: props.postgresSecret.secretArn,
@@ -386,7 +384,6 @@ export class ApiStack extends Stack {
         timeout: Duration.minutes(2),
         vpc: props.vpc,
         securityGroups: props.dataAccess ? [props.dataAccess] : undefined,
-        alarmTopic: props.alarmTopic,
         environment: {
           MONGODB_MASTER_SECRET_ARN: props.mongoSecret.secretArn,
           ...(props.mongoMonitorLogin ? { MONGODB_MONITOR_SECRET_ARN: props.mongoMonitorLogin.secretArn } : {}),

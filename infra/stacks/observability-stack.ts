@@ -29,6 +29,8 @@ export interface ObservedFunction {
   /** Its construct id, for labels and alarm ids. */
   label: string;
   timeout: Duration;
+  /** It has an errors alarm of its own (e.g. the payment processor); the others get one here. */
+  hasErrorsAlarm?: boolean;
 }
 
 export interface ObservabilityStackProps extends StackProps {
@@ -52,8 +54,8 @@ const PERIOD = Duration.minutes(5);
  * Widgets: API traffic, 4xx, 5xx, p50/p99; order saga executions started/succeeded/failed/timed out/aborted;
  * NEEDS_ATTENTION; orders; payments captured/failed, processor unavailable, breaker state; every DLQ's depth; each
  * function's errors and p99 duration, a row per service.
- * Alarms here: API 4xx rate, API p99 latency, each function's p99 duration near its timeout. Elsewhere: API 5xx and
- * per-function errors and DLQs (Api stack), failed executions and NEEDS_ATTENTION (Saga stack), failed payments and
+ * Alarms here: API 4xx rate, API p99 latency, each function's errors and its p99 duration near its timeout. Elsewhere:
+ * API 5xx and the DLQs (Api stack), failed executions and NEEDS_ATTENTION (Saga stack), failed payments and
  * an open breaker (the payment processor construct).
  */
 export class ObservabilityStack extends Stack {
@@ -63,7 +65,7 @@ export class ObservabilityStack extends Stack {
   constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
     super(scope, id, props);
     const { settings } = props;
-    const alarm = (alarmId: string, metric: cloudwatch.Metric, description: string, threshold: number) => {
+    const alarm = (alarmId: string, metric: cloudwatch.Metric, description: string, threshold: number, evaluationPeriods = 3) => {
       // Without the graph's label: a labelled metric becomes a metric-math alarm.
       const plain = new cloudwatch.Metric({
         namespace: metric.namespace,
@@ -75,7 +77,7 @@ export class ObservabilityStack extends Stack {
       const created = plain.createAlarm(this, alarmId, {
         alarmDescription: description,
         threshold,
-        evaluationPeriods: 3,
+        evaluationPeriods,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
       created.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
@@ -112,6 +114,14 @@ export class ObservabilityStack extends Stack {
     const fnMetric = (fn: ObservedFunction, name: 'Errors' | 'Duration', statistic: string) =>
       metric('AWS/Lambda', name, { FunctionName: fn.name }, statistic, fn.label);
     for (const fn of props.functions) {
+      if (!fn.hasErrorsAlarm)
+        alarm(
+          `Errors-${fn.label}`,
+          fnMetric(fn, 'Errors', 'Sum'),
+          `${fn.name}: failed invocations (an uncaught error, a timeout, out of memory); see its log group`,
+          1,
+          1,
+        );
       const timeoutMs = fn.timeout.toMilliseconds();
       alarm(
         `DurationNearTimeout-${fn.label}`,
