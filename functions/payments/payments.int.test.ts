@@ -482,6 +482,9 @@ describe('reads and admin refunds', () => {
     const refunded = await listPayments(app, { userId, status: 'refunded', limit: 10 });
     expect(refunded.items.map((p) => p.id)).toEqual([made[0]]);
     expect((await listPayments(app, { userId, status: 'captured', limit: 10 })).items).toHaveLength(4);
+    const third = (await app.payments.findById(made[2]!))!;
+    const since = await listPayments(app, { userId, createdFrom: third.createdAt, limit: 10 });
+    expect(since.items.map((p) => p.id)).toEqual([made[4], made[3], made[2]]);
   });
 });
 
