@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -212,6 +212,10 @@ export class ObservabilityStack extends Stack {
           ),
         ]),
       ],
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      description: 'The platform dashboard in the CloudWatch console',
+      value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/shop-${settings.stage}`,
     });
   }
 }
