@@ -1,6 +1,7 @@
+import * as z from 'zod';
+import { cursorId, decodeCursor, encodeCursor } from '../../../shared/cursor.ts';
 import { NotFound } from '../../../shared/errors.ts';
 import type { Principal } from '../../../shared/http/handler.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { Channel, NotificationHistory, NotificationRecord, NotificationStatus } from './ports.ts';
 
 /** A notification as its user (or an admin) sees it: no lease, attempts or provider errors. */
@@ -44,8 +45,11 @@ function view(r: NotificationRecord): NotificationView {
   };
 }
 
+/** Where a page of history ended: the last item's time of occurrence and its id (the tie-break). */
+const PageEnd = z.object({ occurredAt: z.iso.datetime(), id: cursorId }).strict();
+
 async function page(history: NotificationHistory, userId: string | undefined, request: PageRequest): Promise<HistoryPage> {
-  const after = request.cursor ? decodeCursor(request.cursor) : undefined;
+  const after = request.cursor ? decodeCursor(request.cursor, PageEnd) : undefined;
   // One more than asked tells whether another page exists without a count.
   const rows = await history.list({ userId, after, limit: request.limit + 1 });
   const items = rows.slice(0, request.limit);

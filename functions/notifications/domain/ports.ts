@@ -1,5 +1,3 @@
-import type { Cursor } from './cursor.ts';
-
 export type Channel = 'email' | 'sms';
 
 export interface Clock {
@@ -64,7 +62,7 @@ export type ClaimResult = { claimed: true; record: NotificationRecord } | { clai
 
 export interface HistoryQuery {
   userId?: string;
-  after?: Cursor;
+  after?: { occurredAt: string; id: string };
   limit: number;
 }
 

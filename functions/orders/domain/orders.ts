@@ -1,3 +1,5 @@
+import * as z from 'zod';
+import { cursorId, decodeCursor, encodeCursor } from '../../../shared/cursor.ts';
 import { Conflict, Forbidden, NotFound, Unprocessable } from '../../../shared/errors.ts';
 import { createEvent, type EventEnvelope } from '../../../shared/events/envelope.ts';
 import type { Principal } from '../../../shared/http/handler.ts';
@@ -101,16 +103,8 @@ export interface OrderPage {
   nextCursor: string | null;
 }
 
-const encodeCursor = (s: OrderSummary) => Buffer.from(JSON.stringify([s.createdAt, s.id])).toString('base64url');
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof createdAt === 'string' && !Number.isNaN(Date.parse(createdAt)) && typeof id === 'string') return { createdAt, id };
-  } catch {
-    // falls through to the refusal
-  }
-  throw new Unprocessable('INVALID_CURSOR', 'The cursor is not one this API issued');
-}
+/** Where a page of orders ended (newest first): the last order's creation time and id. */
+const PageEnd = z.object({ createdAt: z.iso.datetime(), id: cursorId }).strict();
 
 /** A user's orders, newest first, from the listing read model; self or admin. */
 export async function listOrders(
@@ -120,10 +114,14 @@ export async function listOrders(
   page: { limit: number; cursor?: string },
 ): Promise<OrderPage> {
   if (!visibleTo(principal, userId)) throw new Forbidden('You can list only your own orders');
-  const after = page.cursor ? decodeCursor(page.cursor) : undefined;
+  const after = page.cursor ? decodeCursor(page.cursor, PageEnd) : undefined;
   const rows = await deps.orders.listByUser(userId, page.limit + 1, after);
   const items = rows.slice(0, page.limit);
-  return { items, nextCursor: rows.length > page.limit ? encodeCursor(items[items.length - 1] as OrderSummary) : null };
+  const last = items.at(-1);
+  return {
+    items,
+    nextCursor: rows.length > page.limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+  };
 }
 
 /** The saga's input for an order, as the contract fixes it. */

@@ -11,7 +11,7 @@ export const handler = httpRoute(
       path: UserOrdersPath,
       query: UserOrdersQuery,
       response: { status: 200, body: OrderPage, example: { items: [summaryOf(exampleOrder)], nextCursor: null } },
-      errors: [403, 422, 503],
+      errors: [403, 503],
     },
   },
   async ({ path, query, principal }) => ({

@@ -1,11 +1,11 @@
 import * as z from 'zod';
+import { cursorId, decodeCursor, encodeCursor } from '../../../shared/cursor.ts';
 import { NotFound } from '../../../shared/errors.ts';
 import { createEvent } from '../../../shared/events/envelope.ts';
 import type { Principal } from '../../../shared/http/handler.ts';
 import { newId } from '../../../shared/ids.ts';
 import { Money } from '../../../shared/money.ts';
 import { countMetric } from '../../../shared/observability.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
 import { IdempotencyMismatch, PaymentDeclined, PaymentProcessorUnavailable, RefundRejected } from './errors.ts';
 import type { Clock, Payment, PaymentFilter, PaymentProcessor, PaymentStatus, PaymentStore, Refund } from './ports.ts';
 
@@ -364,6 +364,9 @@ export interface ListQuery extends Omit<PaymentFilter, 'after'> {
   cursor?: string;
 }
 
+/** Where a page of payments ended (newest first): the last item's creation time and id. */
+const PageEnd = z.object({ createdAt: z.iso.datetime(), id: cursorId }).strict();
+
 /** GET /payments (admins): newest first, filtered, with an opaque cursor to the next page. */
 export async function listPayments(
   deps: PaymentsDeps,
@@ -372,7 +375,7 @@ export async function listPayments(
   const { cursor, ...filter } = query;
   const rows = await deps.payments.list({
     ...filter,
-    after: cursor ? decodeCursor(cursor) : undefined,
+    after: cursor ? decodeCursor(cursor, PageEnd) : undefined,
     limit: filter.limit + 1,
   });
   const page = rows.slice(0, filter.limit);

@@ -1,7 +1,7 @@
 import { Conflict, NotFound } from '../../../shared/errors.ts';
 import { createEvent } from '../../../shared/events/envelope.ts';
 import { newId } from '../../../shared/ids.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeProductCursor, encodeProductCursor } from './cursor.ts';
 import type { CatalogStore, Clock } from './ports.ts';
 import {
   applyPatch,
@@ -112,7 +112,7 @@ function cursorValue(product: Product, sort: SearchQuery['sort']): string | numb
 
 /** Keyset pagination: the cursor is the last item's sort value and id, so pages never overlap or skip while products are added. */
 export async function searchProducts(deps: Pick<CatalogDeps, 'catalog'>, query: SearchQuery): Promise<Page<Product>> {
-  const decoded = query.cursor ? decodeCursor(query.cursor, query.sort) : undefined;
+  const decoded = query.cursor ? decodeProductCursor(query.cursor, query.sort) : undefined;
   // The sort key is derived from the name and NFKD can make it 18 times longer (ﷺ); the name is bounded, so it travels instead.
   const after = decoded?.sort === 'name' ? { ...decoded, value: nameKey(String(decoded.value)) } : decoded;
   const found = await deps.catalog.search({
@@ -129,7 +129,7 @@ export async function searchProducts(deps: Pick<CatalogDeps, 'catalog'>, query: 
   const last = items.at(-1);
   const nextCursor =
     found.length > query.limit && last
-      ? encodeCursor({ sort: query.sort, value: cursorValue(last, query.sort), id: last.id })
+      ? encodeProductCursor({ sort: query.sort, value: cursorValue(last, query.sort), id: last.id })
       : null;
   return { items, nextCursor };
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { cursorId, decodeCursor, encodeCursor } from '../../../shared/cursor.ts';
 import { BadRequest } from '../../../shared/errors.ts';
 
 export const sorts = ['newest', 'price_asc', 'price_desc', 'name'] as const;
@@ -11,27 +12,18 @@ export interface Cursor {
   id: string;
 }
 
-const Encoded = z
-  .object({ s: z.enum(sorts), v: z.union([z.string().max(300), z.number().int()]), i: z.string().min(1).max(100) })
-  .strict();
+// Short keys: a name cursor carries up to 200 JSON-escaped characters and the query caps its length (product.ts).
+const Encoded = z.object({ s: z.enum(sorts), v: z.union([z.string().max(300), z.number().int()]), i: cursorId }).strict();
 
-export function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify({ s: cursor.sort, v: cursor.value, i: cursor.id })).toString('base64url');
+export function encodeProductCursor(cursor: Cursor): string {
+  return encodeCursor({ s: cursor.sort, v: cursor.value, i: cursor.id });
 }
 
-/** Opaque to clients; anything that does not decode to a cursor of the requested sort is a 400. */
-export function decodeCursor(raw: string, sort: Sort): Cursor {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-  } catch {
-    throw new BadRequest('Invalid cursor', { reason: 'MALFORMED_CURSOR' });
-  }
-  const result = Encoded.safeParse(parsed);
-  if (!result.success) throw new BadRequest('Invalid cursor', { reason: 'MALFORMED_CURSOR' });
-  if (result.data.s !== sort)
-    throw new BadRequest('The cursor belongs to another sort order', { reason: 'CURSOR_SORT_MISMATCH' });
+/** A cursor of another sort order, or whose value is not that sort's type, is a 400 like a malformed one. */
+export function decodeProductCursor(raw: string, sort: Sort): Cursor {
+  const { s, v, i } = decodeCursor(raw, Encoded);
+  if (s !== sort) throw new BadRequest('The cursor belongs to another sort order', { reason: 'CURSOR_SORT_MISMATCH' });
   const numeric = sort === 'price_asc' || sort === 'price_desc';
-  if (numeric !== (typeof result.data.v === 'number')) throw new BadRequest('Invalid cursor', { reason: 'MALFORMED_CURSOR' });
-  return { sort, value: result.data.v, id: result.data.i };
+  if (numeric !== (typeof v === 'number')) throw new BadRequest('Invalid cursor', { reason: 'MALFORMED_CURSOR' });
+  return { sort, value: v, id: i };
 }
