@@ -177,3 +177,23 @@ describe('the API', () => {
     }
   });
 });
+
+describe('cdk-nag with a concrete environment', () => {
+  it('stays clean when `cdk synth` resolves the region and account (suppressions must not depend on tokens)', () => {
+    const saved = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+    Object.assign(process.env, { CDK_DEFAULT_ACCOUNT: '123456789012', CDK_DEFAULT_REGION: 'eu-west-1' });
+    try {
+      const resolved = synthForTest();
+      const report = JSON.parse(readFileSync(join(resolved.assembly.directory, 'validation-report.json'), 'utf8')) as {
+        pluginReports: Array<{ pluginName: string; conclusion: string; violations: Array<{ ruleName: string }> }>;
+      };
+      const nag = report.pluginReports.find((r) => r.pluginName === 'AwsSolutions')!;
+      expect(nag.violations.map((v) => v.ruleName)).toEqual([]);
+      expect(nag.conclusion).toBe('success');
+    } finally {
+      for (const [key, value] of Object.entries({ CDK_DEFAULT_ACCOUNT: saved.account, CDK_DEFAULT_REGION: saved.region }))
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+    }
+  });
+});
