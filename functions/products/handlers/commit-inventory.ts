@@ -1,7 +1,7 @@
 import * as z from 'zod';
+import { sagaTask } from '../../../shared/saga-task.ts';
 import { productsService } from '../composition.ts';
 import { commitStock } from '../domain/inventory.ts';
-import { sagaTask } from './saga-task.ts';
 
 const CommitRequest = z.object({ orderId: z.string().min(1).max(100) });
 
