@@ -122,6 +122,28 @@ describe('notifications over the offline runtime', () => {
     expect((await call('GET', '/notifications')).status).toBe(401);
   });
 
+  it('keeps the phone number from the users events and texts a security notice when the password changes', async () => {
+    const pat = await registerCustomer(call, { name: 'Pat', phone: '+44 20 7946 0958' });
+    const changed = await call('POST', `/users/${pat.user.id}/password`, {
+      token: pat.accessToken,
+      body: { currentPassword: pat.password, newPassword: 'Another-Horse-43' },
+    });
+    expect(changed.status).toBe(204);
+    const [sms] = await until(
+      'the security SMS',
+      () => mailTo('+442079460958'),
+      (m) => m.some((x) => x.channel === 'sms'),
+    );
+    expect(sms!.text).toMatch(/^Shop: Pat, your password was just changed/);
+    expect(sms!.text.length).toBeLessThanOrEqual(160);
+    const emails = await until(
+      'the security email',
+      () => mailTo(pat.email),
+      (m) => m.length === 2,
+    );
+    expect(emails.map((m) => m.subject)).toEqual(['Your Shop password was changed', 'Welcome to Shop']);
+  });
+
   it('sends one welcome for the same event delivered three times', async () => {
     const event = registeredEvent(newId('usr'));
     await putEvents([event, event, event].map((e) => ({ type: e.type, detail: e })));
