@@ -203,8 +203,9 @@ describe('the synthesized template follows the service catalog', () => {
     const saga = Template.fromStack(aws.saga);
     const [machineId] = Object.keys(saga.findResources('AWS::StepFunctions::StateMachine'));
     expect(machineId).toBeDefined();
-    const orders = Object.values(api.findResources('AWS::Lambda::Function')).filter((f) =>
-      String(f.Properties.Description).startsWith('orders:'),
+    // Every orders function made from the catalog (its migration trigger is not one: it never talks to the saga).
+    const orders = Object.values(api.findResources('AWS::Lambda::Function')).filter(
+      (f) => String(f.Properties.Description).startsWith('orders:') && !f.Properties.Environment.Variables.MIGRATE_SERVICE,
     );
     expect(orders.length).toBeGreaterThan(0);
     for (const fn of orders) {
