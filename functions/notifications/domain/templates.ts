@@ -53,9 +53,12 @@ const CANCEL_REASONS: Record<string, string> = {
   PAYMENT_FAILED: 'the payment could not be processed',
   CONFIRMATION_FAILED: 'we could not confirm it',
   CUSTOMER_CANCELLED: 'you cancelled it',
+  SAGA_FAILED: 'something went wrong on our side',
 };
 const PAYMENT_FAILURES: Record<string, string> = {
   card_declined: 'the card was declined',
+  generic_decline: 'the card was declined',
+  invalid_payment_method: 'the payment method is not valid',
   insufficient_funds: 'the card had insufficient funds',
   expired_card: 'the card has expired',
   incorrect_cvc: 'the security code was wrong',
