@@ -3,9 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type Pool, poolFor } from '../../shared/db/postgres.ts';
 import { BadRequest, Conflict, Forbidden, NotFound } from '../../shared/errors.ts';
 import { createEvent, type EventEnvelope } from '../../shared/events/envelope.ts';
-import { type EventPublisher, PublishFailed } from '../../shared/events/publisher.ts';
 import type { Principal } from '../../shared/http/handler.ts';
 import { newId } from '../../shared/ids.ts';
+import { RecordingPublisher } from '../../test/support/events.ts';
 import { buildOrdersApp, type OrdersApp } from './composition.ts';
 import { OrderCancelled } from './domain/errors.ts';
 import { purgeExpired } from './domain/housekeeping.ts';
@@ -15,19 +15,6 @@ import type { PlaceOrderRequest } from './domain/placement.ts';
 import type { ExecutionStatus, SagaInput, SagaStarter } from './domain/ports.ts';
 import { reconcileOrders } from './domain/reconcile.ts';
 import { handler as onProductEvent } from './handlers/on-product-event.ts';
-
-class RecordingPublisher implements EventPublisher {
-  published: EventEnvelope[] = [];
-  failing = false;
-  async publish(events: EventEnvelope[]): Promise<void> {
-    if (this.failing)
-      throw new PublishFailed(
-        [],
-        events.map((e) => ({ id: e.id, reason: 'bus is down' })),
-      );
-    this.published.push(...events);
-  }
-}
 
 /** Step Functions' naming rule in memory: one execution per name, a second start of a name is refused. */
 class InMemorySaga implements SagaStarter {

@@ -2,11 +2,10 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Pool, poolFor } from '../../shared/db/postgres.ts';
 import { NotFound } from '../../shared/errors.ts';
-import type { EventEnvelope } from '../../shared/events/envelope.ts';
-import type { EventPublisher } from '../../shared/events/publisher.ts';
 import type { Principal } from '../../shared/http/handler.ts';
 import { newId } from '../../shared/ids.ts';
 import { logger, onGauge, onMetric } from '../../shared/observability.ts';
+import { RecordingPublisher } from '../../test/support/events.ts';
 import { reconcile } from '../../test/support/reconcile.ts';
 import { startProcessorServer } from '../payment-processor/server.ts';
 import { buildPaymentsApp, type PaymentsApp, type ProcessorPolicy } from './composition.ts';
@@ -21,13 +20,6 @@ import {
   refundPayment,
   resumePendingRefunds,
 } from './domain/payments.ts';
-
-class RecordingPublisher implements EventPublisher {
-  published: EventEnvelope[] = [];
-  async publish(events: EventEnvelope[]): Promise<void> {
-    this.published.push(...events);
-  }
-}
 
 // Short enough for the timeout tests, long enough that a loaded machine does not time out the others.
 const TIMEOUT_MS = 500;

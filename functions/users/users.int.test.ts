@@ -5,8 +5,8 @@ import { type Pool, poolFor } from '../../shared/db/postgres.ts';
 import { Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, ValidationFailed } from '../../shared/errors.ts';
 import type { EventEnvelope } from '../../shared/events/envelope.ts';
 import { relayOutbox } from '../../shared/events/outbox.ts';
-import { type EventPublisher, PublishFailed } from '../../shared/events/publisher.ts';
 import type { Principal } from '../../shared/http/handler.ts';
+import { RecordingPublisher } from '../../test/support/events.ts';
 import { buildUsersApp, type UsersApp } from './composition.ts';
 import { ensureAdmin, getUser, registerCustomer, updateUser } from './domain/accounts.ts';
 import { purgeExpired } from './domain/housekeeping.ts';
@@ -27,19 +27,6 @@ vi.mock('./domain/passwords.ts', async (importOriginal) => {
     },
   };
 });
-
-class RecordingPublisher implements EventPublisher {
-  published: EventEnvelope[] = [];
-  failing = false;
-  async publish(events: EventEnvelope[]): Promise<void> {
-    if (this.failing)
-      throw new PublishFailed(
-        [],
-        events.map((e) => ({ id: e.id, reason: 'bus is down' })),
-      );
-    this.published.push(...events);
-  }
-}
 
 const policy: SessionPolicy = {
   refreshTokenTtlSeconds: 3600,
