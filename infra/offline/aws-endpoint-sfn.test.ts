@@ -10,9 +10,8 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readOrderSaga, taskPlaceholders } from '../saga-definition.ts';
 import { createAwsEndpoint, stepFunctionsOperations } from './aws-endpoint.ts';
-import { LocalSagaRunner, memoryExecutionStore } from './saga-runner.ts';
+import { executionInput, stubbedSagaRunner } from './saga-test-kit.ts';
 
 // The real SDK client against the local endpoint: what the orders service's adapter sends offline.
 describe('local AWS endpoint: Step Functions API', () => {
@@ -20,33 +19,11 @@ describe('local AWS endpoint: Step Functions API', () => {
   const held = new Promise<void>((r) => {
     gate = r;
   });
-  const tasks = Object.fromEntries(
-    [...taskPlaceholders(readOrderSaga()).keys()].map((s) => [
-      s,
-      async (i: unknown) => {
-        if (s === 'ReserveInventory' && (i as { orderId: string }).orderId === 'ord_held') await held;
-        return { status: 'held', expiresAt: 'x', paymentId: 'pay_1' };
-      },
-    ]),
-  );
-  const runner = new LocalSagaRunner({
-    definition: readOrderSaga(),
-    stateMachineName: 'shop-local-order-saga',
-    tasks,
-    store: memoryExecutionStore(),
-    retryIntervalMs: 0,
+  const { runner } = stubbedSagaRunner(async (state, i) => {
+    if (state === 'ReserveInventory' && (i as { orderId: string }).orderId === 'ord_held') await held;
   });
   const server = createAwsEndpoint(stepFunctionsOperations(runner));
   let sfn: SFNClient;
-  const input = (orderId: string) =>
-    JSON.stringify({
-      orderId,
-      userId: 'usr_1',
-      correlationId: 'c',
-      lines: [{ productId: 'prd_1', quantity: 1 }],
-      total: { amount: 100, currency: 'USD' },
-      paymentMethod: 'pm_card_visa',
-    });
 
   beforeAll(async () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -64,13 +41,13 @@ describe('local AWS endpoint: Step Functions API', () => {
 
   it('starts, describes, lists and reads the history of an execution', async () => {
     const started = await sfn.send(
-      new StartExecutionCommand({ stateMachineArn: runner.stateMachineArn, name: 'ord_sdk1', input: input('ord_sdk1') }),
+      new StartExecutionCommand({ stateMachineArn: runner.stateMachineArn, name: 'ord_sdk1', input: executionInput('ord_sdk1') }),
     );
     expect(started.executionArn).toBe('arn:aws:states:us-east-1:000000000000:execution:shop-local-order-saga:ord_sdk1');
     expect(started.startDate).toBeInstanceOf(Date);
     await runner.idle();
     const described = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
-    expect(described).toMatchObject({ status: 'SUCCEEDED', name: 'ord_sdk1', input: input('ord_sdk1') });
+    expect(described).toMatchObject({ status: 'SUCCEEDED', name: 'ord_sdk1', input: executionInput('ord_sdk1') });
     expect(described.stopDate!.getTime()).toBeGreaterThanOrEqual(described.startDate!.getTime());
     const listed = await sfn.send(
       new ListExecutionsCommand({ stateMachineArn: runner.stateMachineArn, statusFilter: 'SUCCEEDED' }),
@@ -88,15 +65,19 @@ describe('local AWS endpoint: Step Functions API', () => {
 
   it('a duplicate start while it runs is the same execution; another input is ExecutionAlreadyExists; stop aborts', async () => {
     const a = await sfn.send(
-      new StartExecutionCommand({ stateMachineArn: runner.stateMachineArn, name: 'ord_held', input: input('ord_held') }),
+      new StartExecutionCommand({ stateMachineArn: runner.stateMachineArn, name: 'ord_held', input: executionInput('ord_held') }),
     );
     const b = await sfn.send(
-      new StartExecutionCommand({ stateMachineArn: runner.stateMachineArn, name: 'ord_held', input: input('ord_held') }),
+      new StartExecutionCommand({ stateMachineArn: runner.stateMachineArn, name: 'ord_held', input: executionInput('ord_held') }),
     );
     expect(b.executionArn).toBe(a.executionArn);
     await expect(
       sfn.send(
-        new StartExecutionCommand({ stateMachineArn: runner.stateMachineArn, name: 'ord_held', input: input('ord_other') }),
+        new StartExecutionCommand({
+          stateMachineArn: runner.stateMachineArn,
+          name: 'ord_held',
+          input: executionInput('ord_other'),
+        }),
       ),
     ).rejects.toBeInstanceOf(ExecutionAlreadyExists);
     expect((await sfn.send(new DescribeExecutionCommand({ executionArn: a.executionArn }))).status).toBe('RUNNING');

@@ -1,34 +1,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readOrderSaga, taskPlaceholders } from '../saga-definition.ts';
 import { sagaLocalEndpoints } from './saga-console.ts';
-import { LocalSagaRunner, memoryExecutionStore } from './saga-runner.ts';
-
-const definition = readOrderSaga();
-const input = (orderId: string) =>
-  JSON.stringify({
-    orderId,
-    userId: 'usr_1',
-    correlationId: 'c',
-    lines: [{ productId: 'prd_1', quantity: 1 }],
-    total: { amount: 100, currency: 'USD' },
-    paymentMethod: 'pm_card_visa',
-  });
+import { executionInput, stubbedSagaRunner } from './saga-test-kit.ts';
 
 describe('offline Step Functions console', () => {
-  const runner = new LocalSagaRunner({
-    definition,
-    stateMachineName: 'shop-local-order-saga',
-    tasks: Object.fromEntries(
-      [...taskPlaceholders(definition).keys()].map((s) => [
-        s,
-        async () => ({ status: 'held', expiresAt: 'x', paymentId: 'pay_1' }),
-      ]),
-    ),
-    store: memoryExecutionStore(),
-    retryIntervalMs: 0,
-  });
+  const { runner, definition } = stubbedSagaRunner();
   const endpoints = sagaLocalEndpoints(runner, definition);
   const server = createServer(async (req, res) => {
     if (!(await endpoints(req, res))) {
@@ -42,8 +19,8 @@ describe('offline Step Functions console', () => {
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     runner.addFault({ state: 'ConfirmOrder', error: 'business', orderId: 'ord_comp' });
     runner.addFault({ state: 'ProcessPayment', error: 'transient', orderId: 'ord_comp' });
-    runner.start({ name: 'ord_ok', input: input('ord_ok') });
-    runner.start({ name: 'ord_comp', input: input('ord_comp') });
+    runner.start({ name: 'ord_ok', input: executionInput('ord_ok') });
+    runner.start({ name: 'ord_comp', input: executionInput('ord_comp') });
     await runner.idle();
   });
   afterAll(() => server.close());
