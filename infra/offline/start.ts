@@ -59,6 +59,11 @@ const lines = [
   `  API key:      ${runtime.apiKey}   (send as x-api-key)`,
   `  Health:       ${runtime.url}/health`,
   `  Events:       ${runtime.url}/_local/events`,
+  ...(runtime.saga
+    ? [
+        `  Sagas:        ${runtime.url}/_local/executions   (the order saga's executions; each one's page: /_local/executions/<order id>)`,
+      ]
+    : []),
   `  Metrics:      ${runtime.url}/metrics`,
   `  Processor:    ${runtime.processorUrl}   (mock payment processor; faults: POST /_control/faults)`,
   ...Object.entries(runtime.seeded).flatMap(([service, info]) =>
