@@ -504,15 +504,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /**
-         * @example {
-         *       "error": {
-         *         "code": "NOT_FOUND",
-         *         "message": "No product prd_01k9z8x7w6v5t4s3r2q1p0n9m8",
-         *         "requestId": "4f1c…"
-         *       }
-         *     }
-         */
         Error: {
             error: {
                 /** @description Machine-readable, e.g. VALIDATION_FAILED, UNAUTHORIZED, INVALID_API_KEY, NOT_FOUND, CONFLICT */
@@ -533,6 +524,15 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "VALIDATION_FAILED",
+                 *         "message": "The request is malformed or breaks the schema",
+                 *         "requestId": "0f6c1d2e-7a5b-4c3d-9e8f-1a2b3c4d5e6f"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -542,6 +542,15 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "CONFLICT",
+                 *         "message": "The request conflicts with the current state; read it again and retry",
+                 *         "requestId": "0f6c1d2e-7a5b-4c3d-9e8f-1a2b3c4d5e6f"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -551,6 +560,15 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "FORBIDDEN",
+                 *         "message": "A missing or unknown API key",
+                 *         "requestId": "0f6c1d2e-7a5b-4c3d-9e8f-1a2b3c4d5e6f"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -560,6 +578,15 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "NOT_FOUND",
+                 *         "message": "No such resource, or not one the caller may see",
+                 *         "requestId": "0f6c1d2e-7a5b-4c3d-9e8f-1a2b3c4d5e6f"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -569,6 +596,15 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "PAYLOAD_TOO_LARGE",
+                 *         "message": "The body is larger than the limit",
+                 *         "requestId": "0f6c1d2e-7a5b-4c3d-9e8f-1a2b3c4d5e6f"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -578,6 +614,15 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "DEPENDENCY_FAILED",
+                 *         "message": "A dependency is down or timed out; retry later",
+                 *         "requestId": "0f6c1d2e-7a5b-4c3d-9e8f-1a2b3c4d5e6f"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -589,6 +634,15 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "TOO_MANY_REQUESTS",
+                 *         "message": "Rate limit or lockout",
+                 *         "requestId": "0f6c1d2e-7a5b-4c3d-9e8f-1a2b3c4d5e6f"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -598,6 +652,15 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "UNAUTHORIZED",
+                 *         "message": "Not signed in, an invalid or expired token, or wrong credentials",
+                 *         "requestId": "0f6c1d2e-7a5b-4c3d-9e8f-1a2b3c4d5e6f"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -607,6 +670,15 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "INSUFFICIENT_STOCK",
+                 *         "message": "A business rule refused the request; `code` names the rule",
+                 *         "requestId": "0f6c1d2e-7a5b-4c3d-9e8f-1a2b3c4d5e6f"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -616,6 +688,15 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "UNSUPPORTED_MEDIA_TYPE",
+                 *         "message": "The body is not `application/json`",
+                 *         "requestId": "0f6c1d2e-7a5b-4c3d-9e8f-1a2b3c4d5e6f"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };

@@ -136,6 +136,13 @@ describe('createHttpGateway throttling and API keys', () => {
     });
   });
 
+  it('passes a query parameter or header named __proto__ on as a key, not a 500 (found by schemathesis)', async () => {
+    await withGateway(async (url) => {
+      expect((await fetch(`${url}/open?__proto__=false&constructor=1`)).status).toBe(200);
+      expect((await fetch(`${url}/open?__proto__=a&__proto__=b`, { headers: { ['__proto__']: 'x' } })).status).toBe(200);
+    });
+  });
+
   it('meters by usage plan across routes, and refuses missing or unknown keys with 403', async () => {
     await withGateway(async (url) => {
       expect((await fetch(`${url}/docs`)).status).toBe(403);

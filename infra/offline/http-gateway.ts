@@ -278,16 +278,17 @@ export function createHttpGateway(options: GatewayOptions): Server {
         authorizerContext = { ...(result.context ?? {}), principalId: result.principalId };
       }
 
-      const headers: Record<string, string> = {};
-      const multiValueHeaders: Record<string, string[]> = {};
+      // Null-prototype maps: a header or parameter named __proto__ is a key like any other, not the object's prototype.
+      const headers: Record<string, string> = Object.create(null);
+      const multiValueHeaders: Record<string, string[]> = Object.create(null);
       for (const [k, v] of Object.entries(req.headers)) {
         if (v === undefined) continue;
         const values = Array.isArray(v) ? v : [v];
         headers[k] = values.join(',');
         multiValueHeaders[k] = values;
       }
-      const query: Record<string, string> = {};
-      const multiQuery: Record<string, string[]> = {};
+      const query: Record<string, string> = Object.create(null);
+      const multiQuery: Record<string, string[]> = Object.create(null);
       for (const [k, v] of url.searchParams) {
         query[k] = v;
         multiQuery[k] = [...(multiQuery[k] ?? []), v];

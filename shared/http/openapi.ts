@@ -5,29 +5,56 @@ import type { HttpLambda, RouteErrorStatus, RouteSchemas } from './handler.ts';
 type JsonSchema = Record<string, unknown>;
 
 /** Every error status the platform answers, each with the one `Error` body (shared/http/errors.ts, the gateways). */
-const errorResponses: Record<number, { name: string; description: string; retryAfter?: boolean }> = {
+const errorResponses: Record<number, { name: string; description: string; code: string; retryAfter?: boolean }> = {
   400: {
     name: 'BadRequest',
+    code: 'VALIDATION_FAILED',
     description: 'The request is malformed or breaks the schema (`VALIDATION_FAILED` lists each problem in `details`)',
   },
-  401: { name: 'Unauthorized', description: 'Not signed in, an invalid or expired token, or wrong credentials (`UNAUTHORIZED`)' },
+  401: {
+    name: 'Unauthorized',
+    code: 'UNAUTHORIZED',
+    description: 'Not signed in, an invalid or expired token, or wrong credentials (`UNAUTHORIZED`)',
+  },
   403: {
     name: 'Forbidden',
+    code: 'FORBIDDEN',
     description: 'A missing or unknown API key (`INVALID_API_KEY`), or the caller may not do this (`FORBIDDEN`)',
   },
-  404: { name: 'NotFound', description: 'No such resource, or not one the caller may see (`NOT_FOUND`)' },
-  409: { name: 'Conflict', description: 'The request conflicts with the current state; read it again and retry (`CONFLICT`)' },
-  413: { name: 'PayloadTooLarge', description: 'The body is larger than the limit (`PAYLOAD_TOO_LARGE`)' },
-  415: { name: 'UnsupportedMediaType', description: 'The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`)' },
-  422: { name: 'Unprocessable', description: 'A business rule refused the request; `code` names the rule' },
+  404: { name: 'NotFound', code: 'NOT_FOUND', description: 'No such resource, or not one the caller may see (`NOT_FOUND`)' },
+  409: {
+    name: 'Conflict',
+    code: 'CONFLICT',
+    description: 'The request conflicts with the current state; read it again and retry (`CONFLICT`)',
+  },
+  413: {
+    name: 'PayloadTooLarge',
+    code: 'PAYLOAD_TOO_LARGE',
+    description: 'The body is larger than the limit (`PAYLOAD_TOO_LARGE`)',
+  },
+  415: {
+    name: 'UnsupportedMediaType',
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    description: 'The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`)',
+  },
+  422: {
+    name: 'Unprocessable',
+    code: 'INSUFFICIENT_STOCK',
+    description: 'A business rule refused the request; `code` names the rule',
+  },
   429: {
     name: 'TooManyRequests',
+    code: 'TOO_MANY_REQUESTS',
     description: 'Rate limit or lockout (`TOO_MANY_REQUESTS`); retry after `Retry-After` seconds',
     retryAfter: true,
   },
-  502: { name: 'BadGateway', description: 'A service failed (`BAD_GATEWAY`)' },
-  503: { name: 'ServiceUnavailable', description: 'A dependency is down or timed out; retry later (`DEPENDENCY_FAILED`)' },
-  504: { name: 'GatewayTimeout', description: 'The service did not answer in time (`GATEWAY_TIMEOUT`)' },
+  502: { name: 'BadGateway', code: 'BAD_GATEWAY', description: 'A service failed (`BAD_GATEWAY`)' },
+  503: {
+    name: 'ServiceUnavailable',
+    code: 'DEPENDENCY_FAILED',
+    description: 'A dependency is down or timed out; retry later (`DEPENDENCY_FAILED`)',
+  },
+  504: { name: 'GatewayTimeout', code: 'GATEWAY_TIMEOUT', description: 'The service did not answer in time (`GATEWAY_TIMEOUT`)' },
 };
 
 const errorSchema: JsonSchema = {
@@ -51,7 +78,6 @@ const errorSchema: JsonSchema = {
       },
     },
   },
-  example: { error: { code: 'NOT_FOUND', message: 'No product prd_01k9z8x7w6v5t4s3r2q1p0n9m8', requestId: '4f1c…' } },
 };
 
 function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
@@ -227,7 +253,18 @@ export function buildOpenApi(services: ServiceManifest[], handlers: Map<RouteSpe
                   },
                 }
               : {}),
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+            content: {
+              'application/json': {
+                schema: { $ref: '#/components/schemas/Error' },
+                example: {
+                  error: {
+                    code: known.code,
+                    message: known.description.replace(/ \(`.*$/, ''),
+                    requestId: '0f6c1d2e-7a5b-4c3d-9e8f-1a2b3c4d5e6f',
+                  },
+                },
+              },
+            },
           },
         ];
       }),

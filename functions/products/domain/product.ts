@@ -52,7 +52,18 @@ const Price = z.object({ amount: z.number().int().nonnegative().max(100_000_000)
 export const NewProduct = withoutOperators(
   z
     .object({ name: Name, description: Description.default(''), category: Category, tags: Tags.default([]), price: Price })
-    .strict(),
+    .strict()
+    .meta({
+      examples: [
+        {
+          name: 'Chef’s knife, 20 cm',
+          description: 'Forged stainless steel, full tang.',
+          category: 'home-kitchen',
+          tags: ['knife', 'steel'],
+          price: { amount: 4999, currency: 'EUR' },
+        },
+      ],
+    }),
 );
 export type NewProduct = z.infer<typeof NewProduct>;
 
@@ -71,7 +82,10 @@ export const ProductPatch = withoutOperators(
     })
     .strict()
     .refine((p) => Object.keys(p).some((k) => k !== 'expectedVersion'), 'Nothing to change')
-    .meta({ anyOf: patchable.map((field) => ({ required: [field] })) }),
+    .meta({
+      anyOf: patchable.map((field) => ({ required: [field] })),
+      examples: [{ price: { amount: 4499, currency: 'EUR' }, expectedVersion: 1 }],
+    }),
 );
 export type ProductPatch = z.infer<typeof ProductPatch>;
 

@@ -9,7 +9,12 @@ export const handler = httpRoute(
   {
     access: 'admin',
     schemas: {
-      body: InventoryChange,
+      body: InventoryChange.meta({
+        examples: [
+          { set: 40, reason: 'delivery 2026-01-15', lowStockThreshold: 5 },
+          { adjust: -2, reason: 'damaged in store' },
+        ],
+      }),
       path: ProductPath,
       response: {
         status: 200,

@@ -6,7 +6,10 @@ import { login } from '../domain/sessions.ts';
 import { exampleSession, Password, Session } from '../schemas.ts';
 
 // The email is not validated as an address here: a malformed one must fail exactly like a wrong one (401).
-const body = z.object({ email: text({ max: 254 }), password: Password }).strict();
+const body = z
+  .object({ email: text({ max: 254 }), password: Password })
+  .strict()
+  .meta({ examples: [{ email: 'ada@example.com', password: 'Analytical-Engine-1843' }] });
 
 export const handler = httpRoute(
   {

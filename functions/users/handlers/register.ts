@@ -5,7 +5,12 @@ import { usersApp } from '../composition.ts';
 import { registerCustomer } from '../domain/accounts.ts';
 import { Email, exampleUser, Name, NewPassword, Phone, UserBody } from '../schemas.ts';
 
-const body = z.object({ email: Email, password: NewPassword, name: Name, phone: Phone.nullable().optional() }).strict();
+const body = z
+  .object({ email: Email, password: NewPassword, name: Name, phone: Phone.nullable().optional() })
+  .strict()
+  .meta({
+    examples: [{ email: 'ada@example.com', password: 'Analytical-Engine-1843', name: 'Ada Lovelace', phone: '+44 20 7946 0958' }],
+  });
 
 export const handler = httpRoute(
   {
