@@ -1,5 +1,6 @@
 import type { SQSEvent } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { logger } from '../../../shared/observability.ts';
 import '../../../shared/events/index.ts';
 import { orderConfirmed, registered, sqsRecord } from '../test-support.ts';
 import { parseRecord, sqsBatchHandler } from './sqs-batch.ts';
@@ -48,5 +49,22 @@ describe('sqsBatchHandler', () => {
     const response = await handler({ Records: records } as SQSEvent);
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m2', 'm3']);
     expect(seen).toEqual([good.id, failing.id]);
+  });
+
+  it('logs the reason as an error on the last receive (the DLQ is next) and as a warning before', async () => {
+    const error = vi.spyOn(logger, 'error').mockImplementation(() => {});
+    const warn = vi.spyOn(logger, 'warn').mockImplementation(() => {});
+    const handler = sqsBatchHandler(async () => {
+      throw new Error('provider down');
+    });
+    const event = registered('usr_01k9z8x7w6v5t4s3r2q1p0n9m8');
+    await handler({ Records: [sqsRecord(event, 'early', 1), sqsRecord(event, 'last', 3)] } as SQSEvent);
+    expect(warn).toHaveBeenCalledWith('message failed; it will be retried', expect.objectContaining({ messageId: 'early' }));
+    expect(error).toHaveBeenCalledWith(
+      'message failed for the last time; it goes to the DLQ',
+      expect.objectContaining({ messageId: 'last', receives: 3, reason: 'Error: provider down' }),
+    );
+    error.mockRestore();
+    warn.mockRestore();
   });
 });
