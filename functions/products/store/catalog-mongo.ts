@@ -107,20 +107,33 @@ const sortSpecs = {
 
 const listProjection = { outbox: 0, searchTokens: 0 } as const;
 
-/** The filter and sort a search runs, exported so the bench can explain exactly what the service sends. */
+/**
+ * The filter and sort a search runs, exported so the bench can explain exactly what the service sends. One flat
+ * document of equalities and one range (the shape every engine's planner reads best: equality, sort, range on a
+ * compound index). The longest search word (the most selective) is an equality on the multikey token array, which
+ * FerretDB's PostgreSQL backend pushes down (`$all` it does not); the other words and a cursor's `$or` go in `$and`,
+ * which is what `$all` means anyway.
+ */
 export function searchPlan(c: SearchCriteria): { filter: Record<string, unknown>; sort: Record<string, 1 | -1> } {
-  const and: Record<string, unknown>[] = [{ deleted: false }];
-  if (c.tokens.length) and.push({ searchTokens: { $all: c.tokens } });
-  if (c.category) and.push({ category: c.category });
-  if (c.minPrice !== undefined) and.push({ price: { $gte: c.minPrice } });
-  if (c.maxPrice !== undefined) and.push({ price: { $lte: c.maxPrice } });
-  if (c.inStock !== undefined) and.push({ inStock: c.inStock });
+  const filter: Record<string, unknown> = { deleted: false };
+  const and: Record<string, unknown>[] = [];
+  const [longest, ...others] = [...c.tokens].sort((a, b) => b.length - a.length);
+  if (longest) filter.searchTokens = longest;
+  if (others.length) and.push({ searchTokens: { $all: others } });
+  if (c.category) filter.category = c.category;
+  if (c.minPrice !== undefined || c.maxPrice !== undefined)
+    filter.price = {
+      ...(c.minPrice !== undefined ? { $gte: c.minPrice } : {}),
+      ...(c.maxPrice !== undefined ? { $lte: c.maxPrice } : {}),
+    };
+  if (c.inStock !== undefined) filter.inStock = c.inStock;
   const { field, direction } = sortSpecs[c.sort];
   if (c.after) {
     const op = direction === 1 ? '$gt' : '$lt';
     and.push({ $or: [{ [field]: { [op]: c.after.value } }, { [field]: c.after.value, _id: { [op]: c.after.id } }] });
   }
-  return { filter: and.length === 1 ? and[0]! : { $and: and }, sort: { [field]: direction, _id: direction } };
+  if (and.length) filter.$and = and;
+  return { filter, sort: { [field]: direction, _id: direction } };
 }
 
 export class MongoCatalogStore implements CatalogStore {
