@@ -32,6 +32,7 @@ export function startSchedules(services: ServiceManifest[], options: OfflineSche
   const timers: NodeJS.Timeout[] = [];
   const inFlight = new Set<Promise<void>>();
   const wakers = new Map<string, Array<() => void>>();
+  const pendingWakes: Array<() => void> = [];
   let stopped = false;
   for (const service of services) {
     for (const schedule of service.schedules ?? []) {
@@ -68,6 +69,7 @@ export function startSchedules(services: ServiceManifest[], options: OfflineSche
       timers.push(setInterval(tick, schedule.everyMinutes * options.minuteMs));
       if (options.wakeable?.(schedule)) {
         wakers.set(service.name, [...(wakers.get(service.name) ?? []), wake]);
+        pendingWakes.push(() => clearTimeout(wakeTimer));
       }
     }
   }
@@ -78,6 +80,7 @@ export function startSchedules(services: ServiceManifest[], options: OfflineSche
     async stop() {
       stopped = true;
       for (const t of timers) clearInterval(t);
+      for (const cancel of pendingWakes) cancel();
       let timer: NodeJS.Timeout | undefined;
       const bound = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, options.stopWaitMs ?? 10_000);
