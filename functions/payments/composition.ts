@@ -3,9 +3,8 @@ import { cachedOnce } from '../../shared/cache.ts';
 import { serviceConfig } from '../../shared/config.ts';
 import { type Pool, poolFor } from '../../shared/db/postgres.ts';
 import '../../shared/events/payments.ts';
-import { relayOutbox } from '../../shared/events/outbox.ts';
+import { relayAfterCommit, relayOutbox } from '../../shared/events/outbox.ts';
 import { EventBridgePublisher, type EventPublisher } from '../../shared/events/publisher.ts';
-import { logger } from '../../shared/observability.ts';
 import { type ResilienceOptions, type Resilient, resilient } from '../../shared/resilience.ts';
 import type { PaymentsDeps } from './domain/payments.ts';
 import { type Clock, systemClock } from './domain/ports.ts';
@@ -35,18 +34,6 @@ export function processorPolicy(): ProcessorPolicy {
 }
 
 export type PaymentsApp = PaymentsDeps & { pool: Pool; breaker: Resilient; relay(): Promise<unknown> };
-
-/** The fast path of the outbox: publish right after a commit, bounded, never failing the caller (the schedule retries). */
-function relayAfterCommit(pool: Pool, publisher: EventPublisher, timeoutMs = 1_500): () => Promise<void> {
-  return async () => {
-    let timer: NodeJS.Timeout | undefined;
-    const relay = relayOutbox(pool, publisher, 20).catch((error: Error) => {
-      logger.warn('outbox fast path failed; the scheduled relay will retry', { error: error.message });
-    });
-    await Promise.race([relay, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-    clearTimeout(timer);
-  };
-}
 
 export function buildPaymentsApp(options: {
   pool: Pool;

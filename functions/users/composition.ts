@@ -3,10 +3,9 @@ import { type AccessTokens, accessTokens } from '../../shared/auth/tokens.ts';
 import { cachedOnce } from '../../shared/cache.ts';
 import { serviceConfig } from '../../shared/config.ts';
 import { type Pool, poolFor } from '../../shared/db/postgres.ts';
-import { purgeOutbox, relayOutbox } from '../../shared/events/outbox.ts';
+import { purgeOutbox, relayAfterCommit } from '../../shared/events/outbox.ts';
 import { EventBridgePublisher, type EventPublisher } from '../../shared/events/publisher.ts';
 import '../../shared/events/users.ts';
-import { logger } from '../../shared/observability.ts';
 import type { SessionPolicy, UsersDeps } from './domain/ports.ts';
 import { PgLoginThrottle, PgSessionStore } from './store/pg-sessions.ts';
 import { PgUserStore } from './store/pg-users.ts';
@@ -52,18 +51,6 @@ export function sessionPolicy(): SessionPolicy {
 }
 
 export type UsersApp = UsersDeps & { tokens: AccessTokens; pool: Pool };
-
-/** The fast path of the outbox: publish right after a commit, bounded, never failing the request (the sweep retries). */
-export function relayAfterCommit(pool: Pool, publisher: EventPublisher, timeoutMs = 1_500): () => Promise<void> {
-  return async () => {
-    let timer: NodeJS.Timeout | undefined;
-    const relay = relayOutbox(pool, publisher, 20).catch((error: Error) => {
-      logger.warn('outbox fast path failed; the scheduled relay will retry', { error: error.message });
-    });
-    await Promise.race([relay, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-    clearTimeout(timer);
-  };
-}
 
 /** What housekeeping needs: the stores it purges, and no signing key or publisher. */
 function retentionStores(pool: Pool, policy: SessionPolicy) {

@@ -88,6 +88,18 @@ export async function relayOutbox(pool: Pool, publisher: EventPublisher, limit =
   }
 }
 
+/** The fast path of the outbox: publish right after a commit, bounded, never failing the caller (the schedule retries). */
+export function relayAfterCommit(pool: Pool, publisher: EventPublisher, timeoutMs = 1_500): () => Promise<void> {
+  return async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const relay = relayOutbox(pool, publisher, 20).catch((error: Error) => {
+      logger.warn('outbox fast path failed; the scheduled relay will retry', { error: error.message });
+    });
+    await Promise.race([relay, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+  };
+}
+
 /** Consumer-side dedupe: true the first time this consumer sees the event id (within the caller's transaction). */
 export async function markProcessed(tx: Queryable, eventId: string, consumer: string): Promise<boolean> {
   const result = await tx.query('INSERT INTO processed_events (event_id, consumer) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
