@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { pageLimit } from '../../../shared/http/paging.ts';
 import { idPattern } from '../../../shared/ids.ts';
 
 export const HistoryQuery = z
@@ -7,11 +8,7 @@ export const HistoryQuery = z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,300}$/)
       .optional(),
-    limit: z
-      .string()
-      .regex(/^(100|[1-9][0-9]?)$/, '1 to 100')
-      .transform(Number)
-      .prefault('20'),
+    limit: pageLimit,
   })
   .strict();
 

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { pageLimit } from '../../../shared/http/paging.ts';
 import { Currency } from '../../../shared/money.ts';
 import { text } from '../../../shared/text.ts';
 import { sorts } from './cursor.ts';
@@ -111,11 +112,7 @@ export const SearchQuery = z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,1700}$/)
       .optional(),
-    limit: z
-      .string()
-      .regex(/^(100|[1-9][0-9]?)$/, '1 to 100')
-      .transform(Number)
-      .prefault('20'),
+    limit: pageLimit,
   })
   .strict()
   .refine((q) => q.minPrice === undefined || q.maxPrice === undefined || q.minPrice <= q.maxPrice, {
