@@ -55,6 +55,13 @@ async function order(
   return res.body;
 }
 
+const CONFIRMED_EVENTS = {
+  'order.created': 1,
+  'payment.completed': 1,
+  'order.confirmed': 1,
+  'order.cancelled': 0,
+  'payment.refunded': 0,
+};
 const NONE = { 'order.created': 1, 'payment.completed': 0, 'order.confirmed': 0, 'order.cancelled': 1, 'payment.refunded': 0 };
 
 describe('order saga: forward path and business refusals', () => {
@@ -159,6 +166,7 @@ describe('order saga: failures, retries and compensation', () => {
     expect(tries(exec, 'ProcessPayment')).toBe(3);
     expect(await processorBooks(o.id)).toEqual({ charges: 1, captured: 900, refunded: 0 });
     expect(await stock(product.id)).toMatchObject({ available: 1, reserved: 0 });
+    expect(await eventCounts(call, o.id, CONFIRMED_EVENTS)).toEqual(CONFIRMED_EVENTS);
   });
 
   it('a compensation that keeps failing ends NEEDS_ATTENTION and the execution FAILED; nothing is silently dropped', async () => {
@@ -175,6 +183,8 @@ describe('order saga: failures, retries and compensation', () => {
     // out of stock until a person releases them: what NEEDS_ATTENTION is for.
     expect(await processorBooks(o.id)).toEqual({ charges: 1, captured: 400, refunded: 400 });
     expect(await stock(product.id)).toMatchObject({ available: 1, reserved: 0 });
+    const expected = { ...NONE, 'payment.completed': 1, 'payment.refunded': 1, 'order.cancelled': 0 };
+    expect(await eventCounts(call, o.id, expected)).toEqual(expected);
   });
 
   it('every compensation run twice (a second compensation-only execution) leaves the same end state', async () => {
@@ -234,6 +244,7 @@ describe('order saga: duplicates', () => {
     expect(list.executions!.filter((e) => e.name === id)).toHaveLength(1);
     expect(await processorBooks(id)).toEqual({ charges: 1, captured: 1100, refunded: 0 });
     expect(await stock(product.id)).toMatchObject({ available: 4, reserved: 0 });
+    expect(await eventCounts(call, id, CONFIRMED_EVENTS)).toEqual(CONFIRMED_EVENTS);
   });
 
   it('a duplicate saga start is the same execution (while it runs) and refused after; the steps ran once', async () => {
@@ -257,6 +268,7 @@ describe('order saga: duplicates', () => {
     ).rejects.toBeInstanceOf(ExecutionAlreadyExists);
     expect(await processorBooks(o.id)).toEqual({ charges: 1, captured: 600, refunded: 0 });
     expect(await stock(product.id)).toMatchObject({ available: 2, reserved: 0 });
+    expect(await eventCounts(call, o.id, CONFIRMED_EVENTS)).toEqual(CONFIRMED_EVENTS);
   });
 });
 
@@ -274,6 +286,7 @@ describe('order saga: a cancel racing it', () => {
     await finishedExecution(call, o.id);
     expect((await processorBooks(o.id)).captured).toBe(0);
     expect(await stock(product.id)).toMatchObject({ available: 2, reserved: 0 });
+    expect(await eventCounts(call, o.id, NONE)).toEqual(NONE);
   });
 
   it('during the charge: CANCELLED and everything captured refunded, stock as before', async () => {
@@ -291,6 +304,9 @@ describe('order saga: a cancel racing it', () => {
     const books = await processorBooks(o.id);
     expect(books.captured - books.refunded).toBe(0);
     expect(await stock(product.id)).toMatchObject({ available: 2, reserved: 0 });
+    // Whether the charge landed before the cancel was seen decides completed/refunded; they always come in pairs.
+    const expected = { ...NONE, 'payment.completed': books.charges, 'payment.refunded': books.charges };
+    expect(await eventCounts(call, o.id, expected)).toEqual(expected);
   });
 
   it('after confirmation: CONFIRMED, then refunded and restocked, CANCELLED', async () => {
