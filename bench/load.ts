@@ -91,7 +91,10 @@ async function ordersUnderLoad(baseUrl: string, apiKey: string, clients: number,
     return res.body.accessToken;
   };
   const admin = await signIn('admin@shop.local', 'ChangeMe-Admin-2026!');
-  const product = await orderableProduct(call, admin, { stock: 1_000_000, name: 'Load Test Item' });
+  // One product per client: 20 clients on one product would measure DynamoDB's hot-key transaction conflicts instead.
+  const products = await Promise.all(
+    Array.from({ length: clients }, (_, i) => orderableProduct(call, admin, { stock: 1_000_000, name: `Load Test Item ${i}` })),
+  );
   const email = `load-${Date.now()}@bench.local`;
   await call('POST', '/register', { body: { email, password: 'Bench-Password-2026!', name: 'Load Bench' } });
   const token = await signIn(email, 'Bench-Password-2026!');
@@ -100,10 +103,10 @@ async function ordersUnderLoad(baseUrl: string, apiKey: string, clients: number,
   let refused = 0;
   let unsettled = 0;
   const until = performance.now() + seconds * 1000;
-  const loop = async () => {
+  const loop = async (client: number) => {
     while (performance.now() < until) {
       const started = performance.now();
-      const placed = await placeOrder(call, token, [{ productId: product.id, quantity: 1 }]);
+      const placed = await placeOrder(call, token, [{ productId: products[client]!.id, quantity: 1 }]);
       if (placed.status !== 202 && placed.status !== 201) {
         refused++;
         continue;
@@ -122,7 +125,7 @@ async function ordersUnderLoad(baseUrl: string, apiKey: string, clients: number,
     }
   };
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: clients }, loop));
+  await Promise.all(Array.from({ length: clients }, (_, i) => loop(i)));
   const elapsed = (performance.now() - t0) / 1000;
   latencies.sort((a, b) => a - b);
   const pick = (q: number) =>
@@ -191,7 +194,7 @@ try {
       total: r.requests.total,
     });
   }
-  const orderFlow = await ordersUnderLoad(url, apiKey, 20, seconds);
+  const orderFlow = await ordersUnderLoad(url, apiKey, Number(process.env.BENCH_ORDER_CLIENTS ?? 20), seconds);
   const floorRps = rows[0]!.rps;
   const getRps = rows[1]!.rps;
   console.log(`Load, ${seconds} s each after a 2 s warm-up (autocannon ${'9.0.0'}, this process; the platform in another)`);
@@ -203,7 +206,7 @@ try {
   );
   console.log(`GET /products/{id} / floor: ${(getRps / floorRps).toFixed(2)} (target >= 0.5)`);
   console.log(
-    `Order flow, ${orderFlow.clients} clients for ${seconds} s (POST /orders, then GET every 25 ms until settled): ` +
+    `Order flow, ${orderFlow.clients} clients for ${seconds} s (one product each; POST /orders, then GET every 25 ms until settled): ` +
       `${orderFlow.ordersPerSecond} orders/s confirmed, POST->CONFIRMED p50 ${orderFlow.p50} ms, p99 ${orderFlow.p99} ms; ` +
       `${orderFlow.confirmed} confirmed, ${orderFlow.otherwise} cancelled or needing attention, ${orderFlow.refused} refused, ` +
       `${orderFlow.unsettled} not settled in 30 s (target >= 100/s, p99 < 500 ms)`,
