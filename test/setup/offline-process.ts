@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,8 @@ export interface OfflineProcess {
   url: string;
   child: ChildProcess;
   dataDir: string;
+  /** Everything the runtime wrote to stdout and stderr (its services' logs), appended as it arrives: DATA_DIR/runtime.log. */
+  logFile: string;
   /** The environment the runtime gave its services (engine URLs), read from the process's env file. */
   env: Record<string, string>;
   output(): string;
@@ -25,12 +28,16 @@ export async function startOfflineProcess(extraEnv: Record<string, string> = {})
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout?.on('data', (d) => {
+  const logFile = join(dataDir, 'runtime.log');
+  // Written synchronously as it arrives, so a test reading the file sees every line the runtime had sent by then.
+  const log = openSync(logFile, 'a');
+  const capture = (d: Buffer) => {
+    writeSync(log, d);
     output += String(d);
-  });
-  child.stderr?.on('data', (d) => {
-    output += String(d);
-  });
+  };
+  child.stdout?.on('data', capture);
+  child.stderr?.on('data', capture);
+  child.once('close', () => closeSync(log));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`offline runtime did not start within 90 s:\n${output}`)), 90_000);
     const onData = () => {
@@ -51,6 +58,7 @@ export async function startOfflineProcess(extraEnv: Record<string, string> = {})
     url,
     child,
     dataDir,
+    logFile,
     env,
     output: () => output,
     stop: async () => {
