@@ -19,6 +19,7 @@ const starting = startRuntime({
   port: env.PORT ? Number(env.PORT) : undefined,
   awsPort: env.AWS_PORT ? Number(env.AWS_PORT) : undefined,
   processorPort: env.PAYMENT_PROCESSOR_PORT ? Number(env.PAYMENT_PROCESSOR_PORT) : undefined,
+  scheduleMinuteMs: env.OFFLINE_SCHEDULE_MINUTE_MS ? Number(env.OFFLINE_SCHEDULE_MINUTE_MS) : undefined,
   signal: stopping.signal,
   log,
 });

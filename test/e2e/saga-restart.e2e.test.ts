@@ -30,6 +30,8 @@ async function start(): Promise<Started> {
       DATA_DIR: dataDir,
       LOG_LEVEL: 'ERROR',
       ORDERS_RECONCILE_GRACE_SECONDS: '2',
+      // The reconciler every 2 s (a catalog minute offline is a real minute unless told otherwise).
+      OFFLINE_SCHEDULE_MINUTE_MS: '2000',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
