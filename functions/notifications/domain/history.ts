@@ -2,22 +2,23 @@ import * as z from 'zod';
 import { cursorId, decodeCursor, encodeCursor } from '../../../shared/cursor.ts';
 import { NotFound } from '../../../shared/errors.ts';
 import type { Principal } from '../../../shared/http/handler.ts';
-import type { Channel, NotificationHistory, NotificationRecord, NotificationStatus } from './ports.ts';
+import type { NotificationHistory, NotificationRecord } from './ports.ts';
 
-/** A notification as its user (or an admin) sees it: no lease, attempts or provider errors. */
-export interface NotificationView {
-  id: string;
-  eventId: string;
-  eventType: string;
-  channel: Channel;
-  userId: string;
-  to: string;
-  subject: string | null;
-  text: string;
-  status: NotificationStatus;
-  occurredAt: string;
-  sentAt: string | null;
-}
+/** What a notification's user (or an admin) sees of it: no lease, attempts or provider errors. */
+const VIEW_FIELDS = [
+  'id',
+  'eventId',
+  'eventType',
+  'channel',
+  'userId',
+  'to',
+  'subject',
+  'text',
+  'status',
+  'occurredAt',
+  'sentAt',
+] as const satisfies ReadonlyArray<keyof NotificationRecord>;
+export type NotificationView = Pick<NotificationRecord, (typeof VIEW_FIELDS)[number]>;
 
 export interface HistoryPage {
   items: NotificationView[];
@@ -30,19 +31,7 @@ export interface PageRequest {
 }
 
 function view(r: NotificationRecord): NotificationView {
-  return {
-    id: r.id,
-    eventId: r.eventId,
-    eventType: r.eventType,
-    channel: r.channel,
-    userId: r.userId,
-    to: r.to,
-    subject: r.subject,
-    text: r.text,
-    status: r.status,
-    occurredAt: r.occurredAt,
-    sentAt: r.sentAt,
-  };
+  return Object.fromEntries(VIEW_FIELDS.map((field) => [field, r[field]])) as NotificationView;
 }
 
 /** Where a page of history ended: the last item's time of occurrence and its id (the tie-break). */
