@@ -49,12 +49,12 @@ export const UserOrdersQuery = z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,400}$/)
       .optional(),
+    // The bounds in the pattern, so the OpenAPI document states them (a pipe's min/max would not show there).
     limit: z
       .string()
-      .regex(/^\d{1,3}$/)
+      .regex(/^(100|[1-9][0-9]?)$/, '1 to 100')
       .transform(Number)
-      .pipe(z.number().int().min(1).max(100))
-      .default(20),
+      .prefault('20'),
   })
   .strict();
 export const NoQuery = z.object({}).strict();
