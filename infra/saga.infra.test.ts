@@ -57,8 +57,8 @@ describe('order saga stack', () => {
       expect(JSON.stringify(value), state).toContain(tasksStack.getLogicalId(functions.get(state)!.node.defaultChild as never));
   });
 
-  it('logs every event with its data and traces with X-Ray', () => {
-    expect(machine!.Properties.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
+  it('logs every event, without the execution data that carries the payment token, and traces with X-Ray', () => {
+    expect(machine!.Properties.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
     expect(machine!.Properties.TracingConfiguration).toEqual({ Enabled: true });
     template.hasResourceProperties('AWS::Logs::LogGroup', {
       LogGroupName: `/aws/vendedlogs/states/${orderSagaName(settings.stage)}`,

@@ -90,7 +90,9 @@ export class SagaStack extends Stack {
       // Inline (not an S3 asset): the template shows the exact definition, and the infra test compares it with the file.
       definitionBody: sfn.DefinitionBody.fromString(readFileSync(ORDER_SAGA_FILE, 'utf8')),
       definitionSubstitutions: substitutions,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      // Every event (ALL), but without inputs and outputs: the execution input carries the payment-method token, which
+      // must not reach a log group; operators see the data in the execution's history in the console (IAM-gated).
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       tracingEnabled: true,
       comment: 'Order saga: reserve, charge, commit, confirm; compensations in reverse',
     });
