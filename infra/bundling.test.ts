@@ -74,4 +74,23 @@ describe('function bundles', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('keep the error class names the order saga matches (Catch/Retry on PaymentDeclined, OrderCancelled, ...) under minify', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bundle-test-'));
+    try {
+      const entry = join(dir, 'entry.ts');
+      const root = join(import.meta.dirname, '..');
+      await writeFile(
+        entry,
+        `import { PaymentDeclined, PaymentProcessorUnavailable } from '${root}/functions/payments/domain/errors.ts';
+import { OrderCancelled } from '${root}/functions/orders/domain/errors.ts';
+export const names = () => [new PaymentDeclined('card_declined').name, new PaymentProcessorUnavailable('timeout').name, new OrderCancelled('ord_1').name];\n`,
+      );
+      await build({ ...esbuildOptions(entry, join(dir, 'index.mjs')), nodePaths: [join(root, 'node_modules')] });
+      const bundled = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as { names(): string[] };
+      expect(bundled.names()).toEqual(['PaymentDeclined', 'PaymentProcessorUnavailable', 'OrderCancelled']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

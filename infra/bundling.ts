@@ -28,6 +28,8 @@ export interface FunctionBundling {
   format: 'esm';
   target: string;
   minify: boolean;
+  /** Class names survive minify: errors are named by their class (shared/errors.ts) and the saga's Catch/Retry match it. */
+  keepNames: boolean;
   sourceMap: boolean;
   mainFields: string[];
   banner: string;
@@ -40,6 +42,7 @@ export const functionBundling: FunctionBundling = {
   format: 'esm',
   target: 'node24',
   minify: true,
+  keepNames: true,
   sourceMap: true,
   mainFields: ['module', 'main'],
   // ESM bundles still meet CommonJS dependencies that call require().
@@ -62,6 +65,7 @@ export function esbuildOptions(
     format: settings.format,
     target: settings.target,
     minify: settings.minify,
+    keepNames: settings.keepNames,
     sourcemap: settings.sourceMap,
     mainFields: settings.mainFields,
     banner: { js: settings.banner },
