@@ -238,6 +238,34 @@ describe('a timeout after the charge landed', () => {
   });
 });
 
+describe('a compensation refund the processor refused', () => {
+  it('is never reported as refunded: the next compensation asks again and gives the money back', async () => {
+    const app = freshApp();
+    const input = order();
+    await processPayment(app, input, correlationId);
+    const real = app.processor;
+    // The processor refuses this one refund (our side must not count it as given back).
+    const refusing = {
+      ...app,
+      processor: {
+        charge: (r: Parameters<typeof real.charge>[0]) => real.charge(r),
+        chargesForOrder: (o: string) => real.chargesForOrder(o),
+        refund: async () => ({ outcome: 'rejected' as const, reason: 'processing_error' }),
+      },
+    };
+    const compensate = { orderId: input.orderId, reason: 'CONFIRMATION_FAILED' };
+    expect((await failure(compensatePayment(refusing, compensate, correlationId))).name).toBe('RefundRejected');
+    const again = await compensatePayment(app, compensate, correlationId);
+    expect(again.refunded).toEqual(input.amount);
+    expect((await ledger(input.orderId)).map((e) => e.kind)).toEqual(['charge', 'refund']);
+    expect((await processorCharges(input.orderId))[0]!.amount_refunded).toBe(input.amount.amount);
+    // A third run is a no-op that reports the refund made, not another one.
+    expect((await compensatePayment(app, compensate, correlationId)).refunded).toEqual(input.amount);
+    expect((await ledger(input.orderId)).map((e) => e.kind)).toEqual(['charge', 'refund']);
+    expect(await reconcile(pool, processor.url, [input.orderId])).toEqual([]);
+  });
+});
+
 describe('a charge that lands after the compensation voided the payment', () => {
   it('is booked and refunded at once, and the late attempt is answered as declined (payment_voided)', async () => {
     const app = freshApp();

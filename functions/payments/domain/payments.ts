@@ -177,15 +177,21 @@ export async function compensatePayment(
     } else payment = await deps.payments.voidPending(payment.id, iso(deps.clock));
   }
   const refundable = payment.capturedAmount - payment.refundedAmount - payment.refundReserved;
-  const earlier = (await deps.payments.refundsOf(payment.id)).find((r) => r.idempotencyKey === COMPENSATION_KEY);
+  const compensations = (await deps.payments.refundsOf(payment.id)).filter((r) => r.idempotencyKey.startsWith(COMPENSATION_KEY));
+  // A refused compensation refund gave nothing back: the next run asks again under a key of its own (same on every retry).
+  const refused = compensations.filter((r) => r.status === 'failed').length;
+  const key = refused ? `${COMPENSATION_KEY}-${refused}` : COMPENSATION_KEY;
+  const earlier = compensations.find((r) => r.idempotencyKey === key);
+  const succeeded = compensations.find((r) => r.status === 'succeeded');
   if (payment.status !== 'captured' || (refundable <= 0 && earlier?.status !== 'pending'))
-    return { orderId: input.orderId, paymentId: payment.id, refunded: earlier?.status === 'succeeded' ? earlier.amount : null };
+    return { orderId: input.orderId, paymentId: payment.id, refunded: succeeded?.amount ?? null };
   const made = await refund(
     deps,
     payment,
-    { idempotencyKey: COMPENSATION_KEY, reason: `saga compensation: ${input.reason}`, requestedBy: 'saga' },
+    { idempotencyKey: key, reason: `saga compensation: ${input.reason}`, requestedBy: 'saga' },
     correlationId,
   );
+  if (made.status === 'failed') throw new RefundRejected(made.failureReason ?? 'refused');
   countMetric(SOURCE, 'PaymentCompensated');
   return { orderId: input.orderId, paymentId: payment.id, refunded: made.amount };
 }
