@@ -266,6 +266,21 @@ describe('a compensation refund the processor refused', () => {
   });
 });
 
+describe('an admin refund and the compensation', () => {
+  it("an admin Idempotency-Key spelled like the saga's is not taken for the compensation: the rest is still refunded", async () => {
+    const app = freshApp();
+    const input = order();
+    const { paymentId } = await processPayment(app, input, correlationId);
+    // 'saga-compensation' is a valid Idempotency-Key header for POST /payments/{id}/refund.
+    const admin = { idempotencyKey: 'saga-compensation', amount: 1000, reason: 'goodwill', requestedBy: newId('usr') };
+    await refundPayment(app, paymentId, admin, correlationId);
+    const outcome = await compensatePayment(app, { orderId: input.orderId, reason: 'CUSTOMER_CANCELLED' }, correlationId);
+    expect(outcome.refunded).toEqual({ amount: input.amount.amount - 1000, currency: 'USD' });
+    expect((await processorCharges(input.orderId))[0]!.amount_refunded).toBe(input.amount.amount);
+    expect(await reconcile(pool, processor.url, [input.orderId])).toEqual([]);
+  });
+});
+
 describe('a charge that lands after the compensation voided the payment', () => {
   it('is booked and refunded at once, and the late attempt is answered as declined (payment_voided)', async () => {
     const app = freshApp();

@@ -46,8 +46,9 @@ export interface ChargeOutcome {
 /** One charge per order at the processor too: every attempt for the order reuses this key. */
 export const chargeKey = (orderId: string) => `order_${orderId}_charge`;
 const processorRefundKey = (refundId: string) => `refund_${refundId}`;
-/** The saga's compensation is one refund per payment, whichever attempt makes it. */
-const COMPENSATION_KEY = 'saga-compensation';
+/** The saga's compensation is one refund per payment, whichever attempt makes it. The '/' keeps it out of the
+ * Idempotency-Keys an admin may send (IdempotencyHeaders), so an admin refund is never taken for it. */
+const COMPENSATION_KEY = 'saga/compensation';
 
 const iso = (clock: Clock) => clock.now().toISOString();
 
@@ -177,7 +178,9 @@ export async function compensatePayment(
     } else payment = await deps.payments.voidPending(payment.id, iso(deps.clock));
   }
   const refundable = payment.capturedAmount - payment.refundedAmount - payment.refundReserved;
-  const compensations = (await deps.payments.refundsOf(payment.id)).filter((r) => r.idempotencyKey.startsWith(COMPENSATION_KEY));
+  const compensations = (await deps.payments.refundsOf(payment.id)).filter(
+    (r) => r.requestedBy === 'saga' && r.idempotencyKey.startsWith(COMPENSATION_KEY),
+  );
   // A refused compensation refund gave nothing back: the next run asks again under a key of its own (same on every retry).
   const refused = compensations.filter((r) => r.status === 'failed').length;
   const key = refused ? `${COMPENSATION_KEY}-${refused}` : COMPENSATION_KEY;
