@@ -1,26 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEvent, type EventEnvelope } from '../../shared/events/envelope.ts';
+import type { EventEnvelope } from '../../shared/events/envelope.ts';
 import { type EventPublisher, PublishFailed } from '../../shared/events/publisher.ts';
 import { buildProductsService, type ProductsService } from './composition.ts';
 import { createProduct } from './domain/catalog.ts';
-import {
-  changeInventory,
-  commitStock,
-  getInventory,
-  releaseExpiredHold,
-  releaseExpiredHolds,
-  releaseStock,
-  reserveStock,
-} from './domain/inventory.ts';
+import { changeInventory, reserveStock } from './domain/inventory.ts';
 import { handler as putInventory } from './handlers/put-inventory.ts';
 import { handler as reserveTask } from './handlers/reserve-inventory.ts';
+import { stockReservationCases, TestClock } from './stock-cases.ts';
 import { invokeHttp, startLocalBus } from './test-support.ts';
 
 let bus: Awaited<ReturnType<typeof startLocalBus>>;
 let service: ProductsService;
-let now = Date.now();
-const clock = { now: () => new Date(now) };
+const clock = new TestClock();
 
 beforeAll(async () => {
   bus = await startLocalBus();
@@ -71,150 +63,15 @@ describe('stock signals', () => {
   });
 });
 
-describe('reservations', () => {
-  it('100 concurrent reservations of 1 unit against stock 10 reserve exactly 10', async () => {
-    const productId = await productWithStock(10);
-    const results = await Promise.allSettled(
-      Array.from({ length: 100 }, () =>
-        reserveStock(service.inventory, { orderId: order(), lines: [{ productId, quantity: 1 }] }, 'test'),
-      ),
-    );
-    const ok = results.filter((r) => r.status === 'fulfilled');
-    const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
-    expect(ok).toHaveLength(10);
-    expect(refused.every((e) => e.name === 'InsufficientStock')).toBe(true);
-    expect(await getInventory(service.inventory, productId)).toMatchObject({ available: 0, reserved: 10, onHand: 10 });
-    await service.relay();
-    // Raised once per crossing; consumers dedupe redeliveries on the event id.
-    const ids = (type: string) => new Set(eventsOf(type, (d) => d.productId === productId).map((e) => e.id));
-    expect(ids('product.stock.depleted').size).toBe(1);
-    // Low is raised only if a check saw the level between 1 and the threshold on the way down.
-    expect(ids('product.stock.low').size).toBeLessThanOrEqual(1);
-    expect((await service.catalogStore.findById(productId))?.inStock).toBe(false);
-  });
+stockReservationCases(() => ({
+  inventory: service.inventory,
+  clock,
+  productWithStock,
+  relay: () => service.relay(),
+  events: () => bus.events(),
+}));
 
-  it('a multi-line reservation with one short line reserves nothing', async () => {
-    const a = await productWithStock(5);
-    const b = await productWithStock(1);
-    const orderId = order();
-    await expect(
-      reserveStock(
-        service.inventory,
-        {
-          orderId,
-          lines: [
-            { productId: a, quantity: 2 },
-            { productId: b, quantity: 2 },
-          ],
-        },
-        'test',
-      ),
-    ).rejects.toMatchObject({ name: 'InsufficientStock', details: [{ productId: b, requested: 2 }] });
-    expect(await getInventory(service.inventory, a)).toMatchObject({ available: 5, reserved: 0 });
-    expect(await getInventory(service.inventory, b)).toMatchObject({ available: 1, reserved: 0 });
-    expect(await service.stockStore.reservation(orderId)).toBeNull();
-    // A product with no stock record at all is just as short.
-    const none = await productWithStock(0);
-    await expect(
-      reserveStock(service.inventory, { orderId, lines: [{ productId: none, quantity: 1 }] }, 'test'),
-    ).rejects.toMatchObject({
-      name: 'InsufficientStock',
-    });
-  });
-
-  it('reserving or releasing the same order twice changes stock once', async () => {
-    const productId = await productWithStock(10, 0);
-    const orderId = order();
-    const request = { orderId, lines: [{ productId, quantity: 3 }] };
-    const [first, second] = await Promise.all([
-      reserveStock(service.inventory, request, 'c'),
-      reserveStock(service.inventory, request, 'c'),
-    ]);
-    expect(second).toEqual(first);
-    await reserveStock(service.inventory, request, 'c');
-    expect(await getInventory(service.inventory, productId)).toMatchObject({ available: 7, reserved: 3 });
-    await Promise.all([releaseStock(service.inventory, orderId, 'c'), releaseStock(service.inventory, orderId, 'c')]);
-    await releaseStock(service.inventory, orderId, 'c');
-    expect(await getInventory(service.inventory, productId)).toMatchObject({ available: 10, reserved: 0 });
-    await expect(reserveStock(service.inventory, request, 'c')).rejects.toMatchObject({ name: 'ReservationClosed' });
-    await service.relay();
-    expect(eventsOf('product.stock.reserved', (d) => d.orderId === orderId)).toHaveLength(1);
-    expect(eventsOf('product.stock.released', (d) => d.orderId === orderId)).toHaveLength(1);
-  });
-
-  it('a release that arrives before the reservation closes the order', async () => {
-    const productId = await productWithStock(3);
-    const orderId = order();
-    expect((await releaseStock(service.inventory, orderId, 'c')).status).toBe('released');
-    await expect(reserveStock(service.inventory, { orderId, lines: [{ productId, quantity: 1 }] }, 'c')).rejects.toMatchObject({
-      name: 'ReservationClosed',
-    });
-    expect(await getInventory(service.inventory, productId)).toMatchObject({ available: 3, reserved: 0 });
-  });
-
-  it('commit takes the held units out of stock once; release after commit puts them back', async () => {
-    const productId = await productWithStock(5, 0);
-    const orderId = order();
-    await reserveStock(service.inventory, { orderId, lines: [{ productId, quantity: 2 }] }, 'c');
-    await commitStock(service.inventory, orderId, 'c');
-    await commitStock(service.inventory, orderId, 'c');
-    expect(await getInventory(service.inventory, productId)).toMatchObject({ available: 3, reserved: 0, onHand: 3 });
-    await releaseStock(service.inventory, orderId, 'c');
-    expect(await getInventory(service.inventory, productId)).toMatchObject({ available: 5, reserved: 0 });
-    await expect(commitStock(service.inventory, orderId, 'c')).rejects.toMatchObject({ name: 'ReservationClosed' });
-  });
-
-  it('expired holds are released by the sweep and cannot be committed, TTL or not', async () => {
-    const productId = await productWithStock(4, 0);
-    const [abandoned, late] = [order(), order()];
-    await reserveStock(service.inventory, { orderId: abandoned, lines: [{ productId, quantity: 1 }] }, 'c');
-    await reserveStock(service.inventory, { orderId: late, lines: [{ productId, quantity: 2 }] }, 'c');
-    now += (service.inventory.holdMinutes + 1) * 60_000;
-    try {
-      await expect(commitStock(service.inventory, late, 'c')).rejects.toMatchObject({ name: 'ReservationExpired' });
-      expect(await releaseExpiredHolds(service.inventory)).toBeGreaterThanOrEqual(1);
-      expect(await getInventory(service.inventory, productId)).toMatchObject({ available: 4, reserved: 0 });
-      expect((await service.stockStore.reservation(abandoned))?.status).toBe('released');
-      await service.relay();
-      expect(eventsOf('product.stock.released', (d) => d.orderId === abandoned && d.reason === 'expired')).toHaveLength(1);
-    } finally {
-      now = Date.now();
-    }
-  });
-
-  it('the sweep never releases a committed order, even when the holds index still lists it as held', async () => {
-    const productId = await productWithStock(5, 0);
-    const orderId = order();
-    await reserveStock(service.inventory, { orderId, lines: [{ productId, quantity: 2 }] }, 'c');
-    const held = (await service.stockStore.reservation(orderId))!;
-    await commitStock(service.inventory, orderId, 'c');
-    now += (service.inventory.holdMinutes + 1) * 60_000;
-    try {
-      // A lagging GSI still returns the index entry written at reservation time.
-      const staleIndex = Object.create(service.stockStore, { expiredHolds: { value: async () => [held] } });
-      expect(await releaseExpiredHolds({ ...service.inventory, stock: staleIndex })).toBe(0);
-      expect(await releaseExpiredHold(service.inventory, orderId, 'sweep')).toBe(false);
-      // A sweep that read 'held' just before the commit landed: the store's condition alone refuses it.
-      const event = createEvent('products', 'product.stock.released', { orderId, lines: held.lines, reason: 'expired' }, 'c');
-      expect(await service.stockStore.releaseExpired(held, event, new Date(now).toISOString(), new Date(now).toISOString())).toBe(
-        false,
-      );
-      // Nor a hold that is still running.
-      const running = order();
-      await reserveStock(service.inventory, { orderId: running, lines: [{ productId, quantity: 1 }] }, 'c');
-      const hold = (await service.stockStore.reservation(running))!;
-      expect(await service.stockStore.releaseExpired(hold, event, new Date(now).toISOString(), new Date(now).toISOString())).toBe(
-        false,
-      );
-      expect(await getInventory(service.inventory, productId)).toMatchObject({ available: 2, reserved: 1, onHand: 3 });
-      expect((await service.stockStore.reservation(orderId))?.status).toBe('committed');
-      await service.relay();
-      expect(eventsOf('product.stock.released', (d) => d.orderId === orderId)).toHaveLength(0);
-    } finally {
-      now = Date.now();
-    }
-  });
-
+describe('reservations: the saga task', () => {
   it('the saga task validates its input and fails by name', async () => {
     await expect(reserveTask({ orderId: 'x', lines: [] })).rejects.toMatchObject({ name: 'ValidationFailed' });
     const productId = await productWithStock(1);

@@ -62,9 +62,10 @@ class Cancelled extends Error {
 /**
  * dynalite 4 implements no transactions. This adds `TransactWriteItems` in front of it, with the
  * all-or-nothing contract DynamoDB gives: while a transaction runs no other request is served; its
- * writes are applied one by one with their own conditions through dynalite, and on the first failed
- * condition the items already written are restored from snapshots taken under the same lock.
- * Unlike DynamoDB, only the first failing action is reported in CancellationReasons (the rest say None).
+ * writes are applied one by one with their own conditions through dynalite; if any condition failed, the items
+ * written are restored from snapshots taken under the same lock. As in DynamoDB, every action's condition is
+ * evaluated (against the item as it was before the transaction, since no item appears twice) and
+ * CancellationReasons names each failed one, in order; the others say None.
  */
 export function addTransactions(server: Server, endpoint: string): { close(): void } {
   const original = server.listeners('request')[0] as Listener;
@@ -136,28 +137,36 @@ export function addTransactions(server: Server, endpoint: string): { close(): vo
         async (t) => (await client.send(new GetItemCommand({ TableName: t.table, Key: t.key, ConsistentRead: true }))).Item,
       ),
     );
-    const restore = async (upTo: number) => {
-      for (let i = upTo - 1; i >= 0; i--) {
+    const applied: number[] = [];
+    const restore = async () => {
+      for (const i of applied.reverse()) {
         const t = targets[i]!;
         const before = snapshots[i];
         if (before) await client.send(new PutItemCommand({ TableName: t.table, Item: before }));
         else await client.send(new DeleteItemCommand({ TableName: t.table, Key: t.key }));
       }
     };
+    // Past a failed condition the rest are still evaluated, so the caller learns every failing item (e.g. every short line).
+    const failed = new Set<number>();
     for (let i = 0; i < items.length; i++) {
       try {
         await apply(items[i]!);
+        applied.push(i);
       } catch (error) {
-        await restore(i);
-        if (error instanceof DynamoDBServiceException && error.name === 'ConditionalCheckFailedException') {
-          throw new Cancelled(
-            items.map((_, j) =>
-              j === i ? { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' } : { Code: 'None' },
-            ),
-          );
+        if (!(error instanceof DynamoDBServiceException && error.name === 'ConditionalCheckFailedException')) {
+          await restore();
+          throw error;
         }
-        throw error;
+        failed.add(i);
       }
+    }
+    if (failed.size) {
+      await restore();
+      throw new Cancelled(
+        items.map((_, j) =>
+          failed.has(j) ? { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' } : { Code: 'None' },
+        ),
+      );
     }
     // A condition check must leave no trace, not even an empty item where there was none.
     for (let i = 0; i < items.length; i++) {
