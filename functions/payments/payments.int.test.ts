@@ -281,6 +281,39 @@ describe('an admin refund and the compensation', () => {
   });
 });
 
+describe('the compensation and an admin refund still in flight', () => {
+  it('settles that refund first: refused, its held amount is refunded by the compensation instead of kept', async () => {
+    const app = freshApp();
+    const input = order();
+    const { paymentId } = await processPayment(app, input, correlationId);
+    processor.faults.failNext = 100;
+    const admin = { idempotencyKey: 'in-flight-admin-1', amount: 1000, reason: 'goodwill', requestedBy: newId('usr') };
+    expect(await failure(refundPayment(app, paymentId, admin, correlationId))).toBeInstanceOf(PaymentProcessorUnavailable);
+    processor.faults.failNext = 0;
+    const [held] = await app.payments.refundsOf(paymentId);
+    const real = app.processor;
+    // The processor refuses the admin's refund when it is asked again; the compensation's own goes through.
+    const refusingAdmin = {
+      ...app,
+      processor: {
+        charge: (r: Parameters<typeof real.charge>[0]) => real.charge(r),
+        chargesForOrder: (o: string) => real.chargesForOrder(o),
+        refund: async (r: Parameters<typeof real.refund>[0]) =>
+          r.idempotencyKey.includes(held!.id) ? { outcome: 'rejected' as const, reason: 'processing_error' } : real.refund(r),
+      },
+    };
+    const outcome = await compensatePayment(
+      refusingAdmin,
+      { orderId: input.orderId, reason: 'CUSTOMER_CANCELLED' },
+      correlationId,
+    );
+    expect(outcome.refunded).toEqual(input.amount);
+    expect(await app.payments.findById(paymentId)).toMatchObject({ refundReserved: 0, refundedAmount: input.amount.amount });
+    expect((await processorCharges(input.orderId))[0]!.amount_refunded).toBe(input.amount.amount);
+    expect(await reconcile(pool, processor.url, [input.orderId])).toEqual([]);
+  });
+});
+
 describe('a charge that lands after the compensation voided the payment', () => {
   it('is booked and refunded at once, and the late attempt is answered as declined (payment_voided)', async () => {
     const app = freshApp();

@@ -177,6 +177,20 @@ export async function compensatePayment(
       ).payment;
     } else payment = await deps.payments.voidPending(payment.id, iso(deps.clock));
   }
+  if (payment.status === 'captured' && payment.refundReserved > 0) {
+    // Another refund still in flight is settled first: refused later, its held amount would stay with a cancelled order.
+    const inFlight = (await deps.payments.refundsOf(payment.id)).filter(
+      (r) => r.status === 'pending' && r.requestedBy !== 'saga',
+    );
+    for (const held of inFlight) {
+      try {
+        await askForRefund(deps, payment.processorChargeId!, held, correlationId);
+      } catch (error) {
+        if (!(error instanceof RefundRejected)) throw error;
+      }
+    }
+    if (inFlight.length) payment = (await deps.payments.findById(payment.id))!;
+  }
   const refundable = payment.capturedAmount - payment.refundedAmount - payment.refundReserved;
   const compensations = (await deps.payments.refundsOf(payment.id)).filter(
     (r) => r.requestedBy === 'saga' && r.idempotencyKey.startsWith(COMPENSATION_KEY),
