@@ -440,10 +440,16 @@ export class LocalSagaRunner {
     this.running.set(record.name, run);
     this.persist(record);
     run.done = (async () => {
-      for await (const event of execution.eventLogs) this.record(run, event as unknown as LibraryEvent);
-      await execution.result.catch((error: unknown) => {
-        if (error instanceof ExecutionAbortedError || error instanceof ExecutionTimeoutError) return;
-      });
+      try {
+        for await (const event of execution.eventLogs) this.record(run, event as unknown as LibraryEvent);
+        await execution.result.catch((error: unknown) => {
+          if (error instanceof ExecutionAbortedError || error instanceof ExecutionTimeoutError) return;
+        });
+      } catch (error) {
+        // A throw out of the library's event stream must end this execution, never the whole runtime (unhandled rejection).
+        if (record.status === 'RUNNING')
+          this.finish(record, 'FAILED', { error: 'States.Runtime', cause: (error as Error)?.message ?? String(error) });
+      }
       if (record.status === 'RUNNING') {
         // The library ended without a final event (should not happen): treat it as a failure, never as running forever.
         this.finish(record, 'FAILED', { error: 'States.Runtime', cause: 'The execution ended without a result' });
