@@ -17,6 +17,7 @@ import {
   getPayment,
   listPayments,
   processPayment,
+  refund,
   refundPayment,
   resumePendingRefunds,
 } from './domain/payments.ts';
@@ -310,6 +311,29 @@ describe('the compensation and an admin refund still in flight', () => {
     expect(outcome.refunded).toEqual(input.amount);
     expect(await app.payments.findById(paymentId)).toMatchObject({ refundReserved: 0, refundedAmount: input.amount.amount });
     expect((await processorCharges(input.orderId))[0]!.amount_refunded).toBe(input.amount.amount);
+    expect(await reconcile(pool, processor.url, [input.orderId])).toEqual([]);
+  });
+});
+
+describe('a refund of a payment read before its capture was recorded', () => {
+  it('asks the processor about the charge the payment holds now, not the none it held when read', async () => {
+    const app = freshApp();
+    const input = order();
+    processor.faults.latencyMs = TIMEOUT_MS * 2;
+    expect(await failure(processPayment(app, input, correlationId))).toBeInstanceOf(PaymentProcessorUnavailable);
+    processor.faults.latencyMs = 0;
+    // An admin refund read the payment here (pending), and the retried charge was recorded before it locked the row.
+    const readEarlier = (await app.payments.findByOrder(input.orderId))!;
+    expect(readEarlier.processorChargeId).toBeNull();
+    await processPayment(app, input, correlationId);
+    const made = await refund(
+      app,
+      readEarlier,
+      { idempotencyKey: 'read-before-capture', amount: 500, reason: 'damaged', requestedBy: newId('usr') },
+      correlationId,
+    );
+    expect(made.status).toBe('succeeded');
+    expect((await processorCharges(input.orderId))[0]!.amount_refunded).toBe(500);
     expect(await reconcile(pool, processor.url, [input.orderId])).toEqual([]);
   });
 });

@@ -241,7 +241,9 @@ export async function refund(
     at: iso(deps.clock),
   });
   if (held.status !== 'pending') return held;
-  return askForRefund(deps, payment.processorChargeId!, held, correlationId);
+  // The hold proves the payment captured; `payment` may have been read before its capture was recorded.
+  const chargeId = payment.processorChargeId ?? (await deps.payments.findById(payment.id))!.processorChargeId!;
+  return askForRefund(deps, chargeId, held, correlationId);
 }
 
 /** The processor half of a refund held on our side: under the refund's own key, so asking again never refunds twice. */
