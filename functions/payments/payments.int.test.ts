@@ -20,6 +20,7 @@ import {
   refund,
   refundPayment,
   resumePendingRefunds,
+  settleVoidedPayments,
 } from './domain/payments.ts';
 
 // Short enough for the timeout tests, long enough that a loaded machine does not time out the others.
@@ -371,6 +372,38 @@ describe('a charge that lands after the compensation voided the payment', () => 
     expect((await ledger(input.orderId)).map((e) => e.kind)).toEqual(['charge', 'refund']);
     expect((await processorCharges(input.orderId))[0]!.amount_refunded).toBe(input.amount.amount);
     expect(await reconcile(pool, processor.url, [input.orderId])).toEqual([]);
+  });
+});
+
+describe('a charge that lands after the compensation voided the payment, with no attempt left to see it', () => {
+  it('the schedule finds it at the processor, books it and refunds it', async () => {
+    const app = freshApp();
+    const input = order();
+    processor.faults.latencyMs = TIMEOUT_MS * 2;
+    expect(await failure(processPayment(app, input, correlationId))).toBeInstanceOf(PaymentProcessorUnavailable);
+    processor.faults.latencyMs = 0;
+    const real = app.processor;
+    // When the compensation asked, the processor did not list the charge yet (it was still on its way).
+    const notYet = {
+      ...app,
+      processor: {
+        charge: (r: Parameters<typeof real.charge>[0]) => real.charge(r),
+        refund: (r: Parameters<typeof real.refund>[0]) => real.refund(r),
+        chargesForOrder: async () => [],
+      },
+    };
+    expect(
+      (await compensatePayment(notYet, { orderId: input.orderId, reason: 'PAYMENT_FAILED' }, correlationId)).refunded,
+    ).toBeNull();
+    expect(await app.payments.findByOrder(input.orderId)).toMatchObject({ status: 'voided' });
+    expect(await reconcile(pool, processor.url, [input.orderId])).toHaveLength(1);
+    await settleVoidedPayments(app, new Date(0));
+    expect((await ledger(input.orderId)).map((e) => e.kind)).toEqual(['charge', 'refund']);
+    expect((await processorCharges(input.orderId))[0]!.amount_refunded).toBe(input.amount.amount);
+    expect(await reconcile(pool, processor.url, [input.orderId])).toEqual([]);
+    // Run again: nothing more is booked or refunded.
+    await settleVoidedPayments(app, new Date(0));
+    expect((await ledger(input.orderId)).map((e) => e.kind)).toEqual(['charge', 'refund']);
   });
 });
 

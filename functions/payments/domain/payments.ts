@@ -301,6 +301,37 @@ export async function resumePendingRefunds(
   return report;
 }
 
+/**
+ * Scheduled: a payment voided by the compensation while its charge was still on the way to the processor has nobody
+ * left to see that charge land. Voided payments created since `since` are checked with the processor; a charge that
+ * landed is booked and refunded at once (under the compensation's key, so the books and the processor agree).
+ */
+export async function settleVoidedPayments(
+  deps: PaymentsDeps,
+  since: Date,
+  limit = 50,
+): Promise<{ checked: number; refunded: number }> {
+  const report = { checked: 0, refunded: 0 };
+  for (const voided of await deps.payments.list({ status: 'voided', createdFrom: since.toISOString(), limit })) {
+    report.checked++;
+    const landed = (await deps.processor.chargesForOrder(voided.orderId)).find((c) => c.status === 'succeeded');
+    if (!landed) continue;
+    const correlationId = `settle-${voided.id}`;
+    const { payment, wasVoided } = await deps.payments.recordCapture(voided.id, landed, iso(deps.clock), (p) => [
+      createEvent(SOURCE, 'payment.completed', { ...paymentData(p), brand: landed.brand, last4: landed.last4 }, correlationId),
+    ]);
+    if (!wasVoided) continue;
+    await refund(
+      deps,
+      payment,
+      { idempotencyKey: COMPENSATION_KEY, reason: 'late charge on a voided payment', requestedBy: 'saga' },
+      correlationId,
+    );
+    report.refunded++;
+  }
+  return report;
+}
+
 /** POST /payments/{id}/refund (admins; the route's access rule keeps customers out). */
 export async function refundPayment(
   deps: PaymentsDeps,
