@@ -239,6 +239,23 @@ describe('starting the saga reliably', () => {
   });
 });
 
+describe('order.cancelled says whether money went back', () => {
+  it('refunded when the saga says its refund gave money back, although the payment was never recorded on the order', async () => {
+    const user = customer();
+    const { order } = await placeOrder(app, user, key(), request(await product()), 'c');
+    await app.relay();
+    await applyCommand(app, order.id, { type: 'RecordInventoryReserved' }, 'saga');
+    await cancelOrder(app, user, order.id);
+    // The charge was captured, RecordPaymentCompleted refused (cancel first), RefundPayment gave it back.
+    await applyCommand(app, order.id, { type: 'Cancel', reason: 'CUSTOMER_CANCELLED', refunded: true }, 'saga');
+    const { rows } = await pool.query<{ envelope: { data: { refunded?: boolean } } }>(
+      "SELECT envelope FROM outbox WHERE event_type = 'order.cancelled' AND envelope->'data'->>'orderId' = $1",
+      [order.id],
+    );
+    expect(rows.map((r) => r.envelope.data.refunded)).toEqual([true]);
+  });
+});
+
 async function paidOrder(user = customer()) {
   const { order } = await placeOrder(app, user, key(), request(await product()), 'c');
   await applyCommand(app, order.id, { type: 'RecordInventoryReserved' }, 'saga');

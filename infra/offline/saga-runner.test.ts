@@ -171,6 +171,28 @@ describe('order saga ASL on the local runner', () => {
     expect(cancelReason(h.calls)).toBe('PAYMENT_FAILED');
   });
 
+  it('CancelOrder is told what RefundPayment gave back (order.cancelled says refunded), and nothing on a path without a refund', async () => {
+    const cancelled = harness({
+      RecordPaymentCompleted: () => {
+        throw new Named('OrderCancelled');
+      },
+    });
+    await cancelled.run();
+    expect(cancelled.calls.find((c) => c.state === 'CancelOrder')!.input).toMatchObject({
+      reason: 'CUSTOMER_CANCELLED',
+      cancel: { refund: { refunded: { amount: 2598, currency: 'USD' } } },
+    });
+    const declined = harness({
+      ProcessPayment: () => {
+        throw new Named('PaymentDeclined', 'The payment was declined: card_declined');
+      },
+    });
+    await declined.run();
+    const input = declined.calls.find((c) => c.state === 'CancelOrder')!.input;
+    expect(input.reason).toBe('PAYMENT_DECLINED');
+    expect((input.cancel as { refund?: unknown } | undefined)?.refund).toBeUndefined();
+  });
+
   it('a task slower than its TimeoutSeconds times out (States.Timeout), is retried, then compensated', async () => {
     const definition = readOrderSaga();
     definition.States.ProcessPayment!.TimeoutSeconds = 1; // the file's 20 s, shortened so the test takes seconds

@@ -137,7 +137,7 @@ export function sagaInputOf(order: Order, compensate?: { reason: string }): Saga
   };
 }
 
-function eventsOf(order: Order, status: Order['status'], reason: string | null, at: string): EventEnvelope[] {
+function eventsOf(order: Order, status: Order['status'], reason: string | null, at: string, refunded: boolean): EventEnvelope[] {
   if (status === 'CONFIRMED' && order.status !== 'CONFIRMED')
     return [
       createEvent(
@@ -157,8 +157,8 @@ function eventsOf(order: Order, status: Order['status'], reason: string | null, 
           userId: order.userId,
           reason: reason ?? 'CANCELLED',
           cancelledAt: at,
-          // A captured payment was refunded by the compensation before CancelOrder ran.
-          ...(order.paymentId ? { refunded: true } : {}),
+          // The compensation's refund gave money back (the saga says so: a charge may land before the order records it).
+          ...(refunded || order.paymentId ? { refunded: true } : {}),
         },
         order.correlationId,
       ),
@@ -191,7 +191,7 @@ export async function applyChange(
     return {
       decision,
       entry: { status: decision.status, reason: decision.reason, at, by },
-      events: eventsOf(order, decision.status, decision.reason, at),
+      events: eventsOf(order, decision.status, decision.reason, at, command.type === 'Cancel' && command.refunded === true),
     };
   });
   if (!result) throw new NotFound(`No order ${orderId}`);

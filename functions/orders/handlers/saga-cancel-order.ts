@@ -5,8 +5,9 @@ import { applyChange } from '../domain/orders.ts';
 import { CancelTask, taskResult } from './saga-inputs.ts';
 
 /** The last compensation: the order ends CANCELLED with the reason and order.cancelled goes out (once). */
-export const handler = sagaTask(CancelTask, async ({ orderId, reason }) => {
-  const { order, changed } = await applyChange(await ordersApp(), orderId, { type: 'Cancel', reason }, 'saga');
+export const handler = sagaTask(CancelTask, async ({ orderId, reason, cancel }) => {
+  const refunded = Boolean(cancel?.refund?.refunded?.amount);
+  const { order, changed } = await applyChange(await ordersApp(), orderId, { type: 'Cancel', reason, refunded }, 'saga');
   if (changed) countMetric('orders', 'OrderCancelled');
   return taskResult(order);
 });
