@@ -102,10 +102,18 @@ describe('every function', () => {
     expect(nodejsFunctions.length).toBe(ours.length);
     for (const fn of nodejsFunctions) {
       const props = bundlingOf(fn).props;
-      expect({ path: fn.node.path, format: props.format, minify: props.minify, sourceMap: props.sourceMap }).toEqual({
+      // keepNames: error names (new.target.name) are what the order saga's Catch and Retry match.
+      expect({
+        path: fn.node.path,
+        format: props.format,
+        minify: props.minify,
+        keepNames: props.keepNames,
+        sourceMap: props.sourceMap,
+      }).toEqual({
         path: fn.node.path,
         format: 'esm',
         minify: true,
+        keepNames: true,
         sourceMap: true,
       });
     }
