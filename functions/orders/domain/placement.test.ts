@@ -66,6 +66,14 @@ describe('priceLines', () => {
   });
 });
 
+describe('an order with nothing to pay', () => {
+  it('is refused at placement (the payment step charges only a positive amount, so the saga would cancel it as PAYMENT_FAILED)', () => {
+    const free = new Map([['free', product('free', 0)]]);
+    expect(refusal(() => priceLines([{ productId: 'free', quantity: 2 }], free)).code).toBe('NOTHING_TO_PAY');
+    expect(priceLines([{ productId: 'a', quantity: 1 }], book).total).toEqual({ amount: 1299, currency: 'USD' });
+  });
+});
+
 describe('idempotency decisions', () => {
   const body = { items: [{ productId: 'a', quantity: 1 }], paymentMethod: 'pm_card_visa' };
 

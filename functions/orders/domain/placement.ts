@@ -63,7 +63,10 @@ export function priceLines(items: RequestedLine[], products: Map<string, PricedP
       max: MAX_UNITS_PER_ORDER,
     });
   const currency = lines[0]?.unitPrice.currency ?? 'USD';
-  return { lines, total: { amount: lines.reduce((sum, l) => sum + l.lineTotal.amount, 0), currency } };
+  const amount = lines.reduce((sum, l) => sum + l.lineTotal.amount, 0);
+  // ProcessPayment charges a positive amount only: a free order would be placed and then cancelled as PAYMENT_FAILED.
+  if (amount === 0) throw new LineRefused('NOTHING_TO_PAY', 'The order totals 0; free products cannot be ordered alone');
+  return { lines, total: { amount, currency } };
 }
 
 /** The request as the idempotency check compares it: the same items in the same order and the same payment method. */
