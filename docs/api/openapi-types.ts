@@ -1217,7 +1217,6 @@ export interface operations {
                      *         "amount": 2598,
                      *         "currency": "USD"
                      *       },
-                     *       "paymentMethod": "pm_card_visa",
                      *       "paymentId": null,
                      *       "createdAt": "2026-12-01T12:00:00.000Z",
                      *       "updatedAt": "2026-12-01T12:00:00.000Z",
@@ -1260,7 +1259,6 @@ export interface operations {
                             };
                         }[];
                         paymentId: string | null;
-                        paymentMethod: string;
                         /** @enum {string} */
                         status: "PENDING" | "INVENTORY_RESERVED" | "PAYMENT_COMPLETED" | "CONFIRMED" | "CANCELLED" | "NEEDS_ATTENTION";
                         total: {
@@ -1327,7 +1325,6 @@ export interface operations {
                      *         "amount": 2598,
                      *         "currency": "USD"
                      *       },
-                     *       "paymentMethod": "pm_card_visa",
                      *       "paymentId": null,
                      *       "createdAt": "2026-12-01T12:00:00.000Z",
                      *       "updatedAt": "2026-12-01T12:00:00.000Z",
@@ -1370,7 +1367,6 @@ export interface operations {
                             };
                         }[];
                         paymentId: string | null;
-                        paymentMethod: string;
                         /** @enum {string} */
                         status: "PENDING" | "INVENTORY_RESERVED" | "PAYMENT_COMPLETED" | "CONFIRMED" | "CANCELLED" | "NEEDS_ATTENTION";
                         total: {
@@ -1436,7 +1432,6 @@ export interface operations {
                      *         "amount": 2598,
                      *         "currency": "USD"
                      *       },
-                     *       "paymentMethod": "pm_card_visa",
                      *       "paymentId": null,
                      *       "createdAt": "2026-12-01T12:00:00.000Z",
                      *       "updatedAt": "2026-12-01T12:00:00.000Z",
@@ -1479,7 +1474,6 @@ export interface operations {
                             };
                         }[];
                         paymentId: string | null;
-                        paymentMethod: string;
                         /** @enum {string} */
                         status: "PENDING" | "INVENTORY_RESERVED" | "PAYMENT_COMPLETED" | "CONFIRMED" | "CANCELLED" | "NEEDS_ATTENTION";
                         total: {

@@ -82,7 +82,7 @@ export const OrderView = z.object({
   cancelRequestedAt: z.string().datetime().nullable(),
   lines: z.array(Line),
   total: Money,
-  paymentMethod: z.string(),
+  // No paymentMethod: a client's payment-method token is never echoed back (payments shows brand and last 4).
   paymentId: z.string().nullable(),
   createdAt: z.string().datetime(),
   updatedAt: z.string().datetime(),
@@ -121,7 +121,6 @@ export const exampleOrder: OrderView = {
     },
   ],
   total: { amount: 2598, currency: 'USD' },
-  paymentMethod: 'pm_card_visa',
   paymentId: null,
   createdAt: '2026-12-01T12:00:00.000Z',
   updatedAt: '2026-12-01T12:00:00.000Z',

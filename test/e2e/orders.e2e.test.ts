@@ -119,7 +119,10 @@ describe('POST /orders', () => {
 describe('reading orders', () => {
   it('GET /orders/{id}: the owner and admins; anyone else 404', async () => {
     const { body: order } = await placeOrder(call, ada.accessToken, [{ productId: product.id, quantity: 1 }]);
-    expect((await call('GET', `/orders/${order.id}`, { token: admin })).status).toBe(200);
+    const read = await call<Record<string, unknown>>('GET', `/orders/${order.id}`, { token: admin });
+    expect(read.status).toBe(200);
+    // The payment-method token is never echoed back, in the placement answer or a read.
+    expect(JSON.stringify([order, read.body])).not.toContain('pm_card');
     expect((await call('GET', `/orders/${order.id}`, { token: bob.accessToken })).status).toBe(404);
     expect((await call('GET', '/orders/ord_0000000000000000000000000z', { token: ada.accessToken })).status).toBe(404);
   });
