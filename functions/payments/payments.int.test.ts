@@ -375,6 +375,42 @@ describe('a charge that lands after the compensation voided the payment', () => 
   });
 });
 
+describe('a compensation that ran before any ProcessPayment', () => {
+  it('leaves a tombstone: the late ProcessPayment is declined (payment_voided) and never reaches the processor', async () => {
+    const app = freshApp();
+    const input = order();
+    // The saga timed ProcessPayment out and compensated while the original invocation had not yet claimed the row.
+    expect(await compensatePayment(app, { orderId: input.orderId, reason: 'PAYMENT_FAILED' }, correlationId)).toEqual({
+      orderId: input.orderId,
+      paymentId: null,
+      refunded: null,
+    });
+    expect((await failure(processPayment(app, input, correlationId))).details).toEqual({ reason: 'payment_voided' });
+    expect(await processorCharges(input.orderId)).toEqual([]);
+    expect(await app.payments.findByOrder(input.orderId)).toMatchObject({ status: 'voided', capturedAmount: 0 });
+    expect(await ledger(input.orderId)).toEqual([]);
+    // The compensation again (a saga retry) is still a no-op, and the books reconcile.
+    expect(
+      (await compensatePayment(app, { orderId: input.orderId, reason: 'PAYMENT_FAILED' }, correlationId)).refunded,
+    ).toBeNull();
+    expect(await reconcile(pool, processor.url, [input.orderId])).toEqual([]);
+  });
+
+  it('racing 10 ProcessPayment calls, one compensation: either the charge is refunded or none is made', async () => {
+    const app = freshApp();
+    const input = order();
+    const attempts = Array.from({ length: 10 }, () => processPayment(app, input, correlationId).catch((e: Error) => e));
+    await compensatePayment(app, { orderId: input.orderId, reason: 'PAYMENT_FAILED' }, correlationId);
+    await Promise.all(attempts);
+    // Whatever landed is given back: a charge after the void is refunded by the attempt that made it.
+    await compensatePayment(app, { orderId: input.orderId, reason: 'PAYMENT_FAILED' }, correlationId);
+    const charges = await processorCharges(input.orderId);
+    expect(charges.length).toBeLessThanOrEqual(1);
+    for (const c of charges) expect(c.amount_refunded).toBe(input.amount.amount);
+    expect(await reconcile(pool, processor.url, [input.orderId])).toEqual([]);
+  });
+});
+
 describe('a charge that lands after the compensation voided the payment, with no attempt left to see it', () => {
   it('the schedule finds it at the processor, books it and refunds it', async () => {
     const app = freshApp();

@@ -151,7 +151,8 @@ export interface CompensationOutcome {
 }
 
 /**
- * RefundPayment: gives back whatever was captured for the order and not yet refunded; a no-op when nothing was.
+ * RefundPayment: gives back whatever was captured for the order and not yet refunded; a no-op when nothing was (with no
+ * payment at all, it leaves a tombstone so a later ProcessPayment for the order is voided instead of charging).
  * A payment whose charge answer never came is settled with the processor first: a charge that landed is recorded and
  * refunded, otherwise the payment is voided so a late attempt cannot charge it.
  */
@@ -160,7 +161,8 @@ export async function compensatePayment(
   input: CompensateOrder,
   correlationId: string,
 ): Promise<CompensationOutcome> {
-  let payment = await deps.payments.findByOrder(input.orderId);
+  // No payment yet: a tombstone, so a ProcessPayment still on its way (timed out by the saga, not stopped) cannot charge.
+  let payment = await deps.payments.voidUnstartedOrder(input.orderId, input.reason, iso(deps.clock));
   if (!payment) return { orderId: input.orderId, paymentId: null, refunded: null };
   if (payment.status === 'pending') {
     const landed = (await deps.processor.chargesForOrder(input.orderId)).find((c) => c.status === 'succeeded');

@@ -96,7 +96,7 @@ export type EventsFor<T> = (value: T) => EventEnvelope[];
  * append-only ledger and the outbox with it.
  */
 export interface PaymentStore {
-  /** The order's payment: the one given (inserted, with its events) or the one already there. */
+  /** The order's payment: the one given (inserted, with its events; voided, without, if the order was compensated first) or the one already there. */
   startPayment(candidate: Payment, events: EventsFor<Payment>): Promise<Payment>;
   /** A charge the processor made: ledger `charge` + status captured. A payment already captured is returned as is. */
   recordCapture(
@@ -112,6 +112,11 @@ export interface PaymentStore {
     at: string,
     events: EventsFor<Payment>,
   ): Promise<Payment>;
+  /**
+   * The order's payment; with none yet, a tombstone instead (null), so a later startPayment makes it voided, never pending.
+   * Serialised with startPayment per order.
+   */
+  voidUnstartedOrder(orderId: string, reason: string, at: string): Promise<Payment | null>;
   /** pending -> voided (the saga compensated before any charge landed); anything else is returned unchanged. */
   voidPending(paymentId: string, at: string): Promise<Payment>;
   /**

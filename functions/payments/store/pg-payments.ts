@@ -76,6 +76,11 @@ async function lockPayment(tx: Queryable, paymentId: string): Promise<Payment> {
   return toPayment(rows[0]);
 }
 
+/** Serialises the claim of an order's payment with its compensation: a void and a first attempt never both miss each other. */
+async function lockOrder(tx: Queryable, orderId: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`payments/order/${orderId}`]);
+}
+
 async function lockRefund(tx: Queryable, refundId: string): Promise<{ refund: Refund; payment: Payment }> {
   // The payment row first, in the order every other writer locks: no deadlock between refunds of one payment.
   const { rows: ids } = await tx.query<{ payment_id: string }>('SELECT payment_id FROM refunds WHERE id = $1', [refundId]);
@@ -131,25 +136,41 @@ export class PgPaymentStore implements PaymentStore {
 
   async startPayment(candidate: Payment, events: EventsFor<Payment>): Promise<Payment> {
     return this.write(async (tx) => {
-      const inserted = await tx.query<PaymentRow>(
+      await lockOrder(tx, candidate.orderId);
+      const { rows: existing } = await tx.query<PaymentRow>('SELECT * FROM payments WHERE order_id = $1', [candidate.orderId]);
+      if (existing[0]) return toPayment(existing[0]);
+      const { rows: voids } = await tx.query('SELECT 1 FROM payment_voids WHERE order_id = $1', [candidate.orderId]);
+      // Compensated before this attempt: the payment is born voided, so nothing is charged (and no event says otherwise).
+      const status = voids[0] ? 'voided' : 'pending';
+      const { rows } = await tx.query<PaymentRow>(
         `INSERT INTO payments (id, order_id, user_id, amount, currency, status, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6) ON CONFLICT (order_id) DO NOTHING RETURNING *`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING *`,
         [
           candidate.id,
           candidate.orderId,
           candidate.userId,
           candidate.amount.amount,
           candidate.amount.currency,
+          status,
           candidate.createdAt,
         ],
       );
-      if (inserted.rows[0]) {
-        const payment = toPayment(inserted.rows[0]);
-        await enqueueEvents(tx, events(payment));
-        return payment;
-      }
-      const { rows } = await tx.query<PaymentRow>('SELECT * FROM payments WHERE order_id = $1', [candidate.orderId]);
-      return toPayment(rows[0]!);
+      const payment = toPayment(rows[0]!);
+      if (status === 'pending') await enqueueEvents(tx, events(payment));
+      return payment;
+    });
+  }
+
+  async voidUnstartedOrder(orderId: string, reason: string, at: string): Promise<Payment | null> {
+    return this.write(async (tx) => {
+      await lockOrder(tx, orderId);
+      const { rows } = await tx.query<PaymentRow>('SELECT * FROM payments WHERE order_id = $1', [orderId]);
+      if (rows[0]) return toPayment(rows[0]);
+      await tx.query(
+        'INSERT INTO payment_voids (order_id, reason, created_at) VALUES ($1, $2, $3) ON CONFLICT (order_id) DO NOTHING',
+        [orderId, reason.slice(0, 200), at],
+      );
+      return null;
     });
   }
 
