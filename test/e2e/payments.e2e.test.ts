@@ -1,22 +1,13 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminToken, api, registerCustomer, type SignedIn } from '../support/api.ts';
+import { apiClient, type paths } from '../support/client.ts';
 import { orderableProduct, placeOrder, waitForOrder } from '../support/orders.ts';
 import { reconcile } from '../support/reconcile.ts';
 
 const call = api();
 const env = inject('runtimeEnv');
-type Payment = {
-  id: string;
-  orderId: string;
-  userId: string;
-  status: string;
-  amount: { amount: number; currency: string };
-  refunded: { amount: number };
-  card: { brand: string; last4: string } | null;
-  failureReason: string | null;
-  refunds: Array<{ id: string; amount: { amount: number } }>;
-};
+type Payment = paths['/payments/{id}']['get']['responses'][200]['content']['application/json'];
 
 let ada: SignedIn;
 let bob: SignedIn;
@@ -53,9 +44,13 @@ describe('payments over the API', () => {
 
   it('an order paid with pm_card_visa is CONFIRMED; its owner and admins see the payment, anyone else gets 404', async () => {
     const order = await orderWith('pm_card_visa', ['CONFIRMED']);
-    const mine = await call<Payment>('GET', `/payments/order/${order.id}`, { token: ada.accessToken });
-    expect(mine.status).toBe(200);
-    payment = mine.body;
+    const asAda = apiClient({ token: ada.accessToken });
+    const asBob = apiClient({ token: bob.accessToken });
+    const asAdmin = apiClient({ token: admin });
+    const byOrder = { params: { path: { orderId: order.id } } };
+    const mine = await asAda.GET('/payments/order/{orderId}', byOrder);
+    expect(mine.response.status).toBe(200);
+    payment = mine.data!;
     expect(payment).toMatchObject({
       orderId: order.id,
       userId: ada.user.id,
@@ -64,61 +59,64 @@ describe('payments over the API', () => {
       card: { brand: 'visa', last4: '4242' },
     });
     expect(JSON.stringify(payment)).not.toContain('pm_card');
-    expect((await call('GET', `/payments/${payment.id}`, { token: ada.accessToken })).status).toBe(200);
-    expect((await call('GET', `/payments/${payment.id}`, { token: admin })).status).toBe(200);
-    expect((await call('GET', `/payments/${payment.id}`, { token: bob.accessToken })).status).toBe(404);
-    expect((await call('GET', `/payments/order/${order.id}`, { token: bob.accessToken })).status).toBe(404);
-    expect((await call('GET', '/payments/pay_doesnotexist', { token: admin })).status).toBe(404);
+    const byId = { params: { path: { id: payment.id } } };
+    expect((await asAda.GET('/payments/{id}', byId)).response.status).toBe(200);
+    expect((await asAdmin.GET('/payments/{id}', byId)).response.status).toBe(200);
+    expect((await asBob.GET('/payments/{id}', byId)).response.status).toBe(404);
+    expect((await asBob.GET('/payments/order/{orderId}', byOrder)).response.status).toBe(404);
+    expect((await asAdmin.GET('/payments/{id}', { params: { path: { id: 'pay_doesnotexist' } } })).response.status).toBe(404);
   });
 
   it('only admins refund (403 for the customer), with an Idempotency-Key; the same key answers the same refund', async () => {
     const body = { amount: 1000, reason: 'One arrived broken' };
-    const path = `/payments/${payment.id}/refund`;
+    const path = { id: payment.id };
+    const asAdmin = apiClient({ token: admin });
+    const refund = (key: string, refundBody: typeof body = body) =>
+      asAdmin.POST('/payments/{id}/refund', { params: { path, header: { 'idempotency-key': key } }, body: refundBody });
     expect(
-      (await call('POST', path, { token: ada.accessToken, body, headers: { 'idempotency-key': 'e2e-refund-0001' } })).status,
+      (
+        await apiClient({ token: ada.accessToken }).POST('/payments/{id}/refund', {
+          params: { path, header: { 'idempotency-key': 'e2e-refund-0001' } },
+          body,
+        })
+      ).response.status,
     ).toBe(403);
-    expect((await call('POST', path, { token: admin, body })).status).toBe(400);
-    const first = await call<{ payment: Payment; refund: { id: string } }>('POST', path, {
-      token: admin,
-      body,
-      headers: { 'idempotency-key': `e2e-refund-${payment.id}` },
-    });
-    expect(first.status).toBe(200);
-    expect(first.body.payment).toMatchObject({ status: 'partially_refunded', refunded: { amount: 1000 } });
-    const again = await call<{ refund: { id: string } }>('POST', path, {
-      token: admin,
-      body,
-      headers: { 'idempotency-key': `e2e-refund-${payment.id}` },
-    });
-    expect(again.body.refund.id).toBe(first.body.refund.id);
-    const tooMuch = await call<{ error: { details: { reason: string } } }>('POST', path, {
-      token: admin,
-      body: { amount: 2001, reason: 'more than is left' },
-      headers: { 'idempotency-key': `e2e-refund-more-${payment.id}` },
-    });
-    expect(tooMuch.status).toBe(409);
-    expect(tooMuch.body.error.details.reason).toBe('REFUND_EXCEEDS_CAPTURED');
+    // The spec requires the header; leaving it off is the point.
+    const noKey = { path } as { path: typeof path; header: { 'idempotency-key': string } };
+    expect((await asAdmin.POST('/payments/{id}/refund', { params: noKey, body })).response.status).toBe(400);
+    const first = await refund(`e2e-refund-${payment.id}`);
+    expect(first.response.status).toBe(200);
+    expect(first.data?.payment).toMatchObject({ status: 'partially_refunded', refunded: { amount: 1000 } });
+    const again = await refund(`e2e-refund-${payment.id}`);
+    expect(again.data?.refund.id).toBe(first.data?.refund.id);
+    const tooMuch = await refund(`e2e-refund-more-${payment.id}`, { amount: 2001, reason: 'more than is left' });
+    expect(tooMuch.response.status).toBe(409);
+    expect(tooMuch.error).toMatchObject({ error: { details: { reason: 'REFUND_EXCEEDS_CAPTURED' } } });
   });
 
   it('admins list payments filtered by user (customers get 403)', async () => {
-    expect((await call('GET', '/payments', { token: ada.accessToken })).status).toBe(403);
-    const list = await call<{ items: Payment[] }>('GET', `/payments?userId=${ada.user.id}&limit=5`, { token: admin });
-    expect(list.status).toBe(200);
-    expect(list.body.items.map((p) => p.id)).toContain(payment.id);
-    expect(list.body.items.every((p) => p.userId === ada.user.id)).toBe(true);
+    expect((await apiClient({ token: ada.accessToken }).GET('/payments')).response.status).toBe(403);
+    const list = await apiClient({ token: admin }).GET('/payments', { params: { query: { userId: ada.user.id, limit: 5 } } });
+    expect(list.response.status).toBe(200);
+    expect(list.data?.items.map((p) => p.id)).toContain(payment.id);
+    expect(list.data?.items.every((p) => p.userId === ada.user.id)).toBe(true);
   });
 
   it('a card with insufficient funds cancels the order (INSUFFICIENT_FUNDS) and records a failed payment', async () => {
     const order = await orderWith('pm_card_chargeDeclinedInsufficientFunds', ['CANCELLED']);
     expect(order.cancelReason).toBe('INSUFFICIENT_FUNDS');
-    const failed = await call<Payment>('GET', `/payments/order/${order.id}`, { token: ada.accessToken });
-    expect(failed.body).toMatchObject({ status: 'failed', failureReason: 'insufficient_funds', card: null });
+    const failed = await apiClient({ token: ada.accessToken }).GET('/payments/order/{orderId}', {
+      params: { path: { orderId: order.id } },
+    });
+    expect(failed.data).toMatchObject({ status: 'failed', failureReason: 'insufficient_funds', card: null });
   });
 
   it('a processor slower than our timeout still ends with one charge and a CONFIRMED order', async () => {
     const order = await orderWith('pm_card_slowerThanTimeout', ['CONFIRMED']);
-    const paid = await call<Payment>('GET', `/payments/order/${order.id}`, { token: ada.accessToken });
-    expect(paid.body).toMatchObject({ status: 'captured', card: { last4: '3220' } });
+    const paid = await apiClient({ token: ada.accessToken }).GET('/payments/order/{orderId}', {
+      params: { path: { orderId: order.id } },
+    });
+    expect(paid.data).toMatchObject({ status: 'captured', card: { last4: '3220' } });
   });
 
   it('/metrics shows the processor breaker state and the payment counts', async () => {
