@@ -6,7 +6,8 @@ import { generateProduct } from '../../functions/products/store/generate.ts';
 import { resetConfig } from '../../shared/config.ts';
 import { closePools } from '../../shared/db/postgres.ts';
 import { adminToken, api, eventsOnBus, registerCustomer, type SignedIn } from '../support/api.ts';
-import { type OrderBody, orderableProduct, placeOrder, waitForOrder } from '../support/orders.ts';
+import { apiClient } from '../support/client.ts';
+import { orderableProduct, placeOrder, waitForOrder } from '../support/orders.ts';
 
 const call = api();
 let ada: SignedIn;
@@ -47,21 +48,23 @@ describe('POST /orders', () => {
       lines: [{ productId: product.id, quantity: 2, unitPrice: { amount: 1299 }, lineTotal: { amount: 2598 } }],
       history: [{ status: 'PENDING', reason: 'ORDER_PLACED', by: 'customer' }],
     });
-    const fetched = await call<OrderBody>('GET', res.headers.get('location')!, { token: ada.accessToken });
-    expect(fetched.status).toBe(200);
-    expect(fetched.body.id).toBe(res.body.id);
+    // The Location is /orders/{id} (checked above): read it there.
+    const asAda = apiClient({ token: ada.accessToken });
+    const fetched = await asAda.GET('/orders/{id}', { params: { path: { id: res.body.id } } });
+    expect(fetched.response.status).toBe(200);
+    expect(fetched.data?.id).toBe(res.body.id);
     const created = await eventsOnBus(call, 'order.created', (d) => d.orderId === res.body.id);
     expect(created[0]?.detail.data).toMatchObject({ userId: ada.user.id, total: { amount: 2598, currency: 'USD' } });
     // A price field in the request is refused, never used.
-    const priced = await call('POST', '/orders', {
-      token: ada.accessToken,
-      headers: { 'idempotency-key': 'e2e-priced-0001' },
-      body: {
-        items: [{ productId: product.id, quantity: 1, unitPrice: { amount: 1, currency: 'USD' } }],
-        paymentMethod: 'pm_card_visa',
-      },
+    const pricedBody = {
+      items: [{ productId: product.id, quantity: 1, unitPrice: { amount: 1, currency: 'USD' } }],
+      paymentMethod: 'pm_card_visa',
+    };
+    const priced = await asAda.POST('/orders', {
+      params: { header: { 'idempotency-key': 'e2e-priced-0001' } },
+      body: pricedBody,
     });
-    expect(priced.status).toBe(400);
+    expect(priced.response.status).toBe(400);
   });
 
   it('prices seeded demo products too (the read model is backfilled)', async () => {
@@ -74,8 +77,11 @@ describe('POST /orders', () => {
 
   it('requires an Idempotency-Key and a signed-in user', async () => {
     const body = { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'pm_card_visa' };
-    expect((await call('POST', '/orders', { token: ada.accessToken, body })).status).toBe(400);
-    expect((await call('POST', '/orders', { body, headers: { 'idempotency-key': 'e2e-anon-0001' } })).status).toBe(401);
+    // The spec requires the header; leaving it off is the point.
+    const noKey = {} as { header: { 'idempotency-key': string } };
+    expect((await apiClient({ token: ada.accessToken }).POST('/orders', { params: noKey, body })).response.status).toBe(400);
+    const anonymous = await apiClient().POST('/orders', { params: { header: { 'idempotency-key': 'e2e-anon-0001' } }, body });
+    expect(anonymous.response.status).toBe(401);
   });
 
   it('the same key and body give the same order; another body with the key is 422', async () => {
@@ -119,12 +125,14 @@ describe('POST /orders', () => {
 describe('reading orders', () => {
   it('GET /orders/{id}: the owner and admins; anyone else 404', async () => {
     const { body: order } = await placeOrder(call, ada.accessToken, [{ productId: product.id, quantity: 1 }]);
-    const read = await call<Record<string, unknown>>('GET', `/orders/${order.id}`, { token: admin });
-    expect(read.status).toBe(200);
+    const byId = { params: { path: { id: order.id } } };
+    const read = await apiClient({ token: admin }).GET('/orders/{id}', byId);
+    expect(read.response.status).toBe(200);
     // The payment-method token is never echoed back, in the placement answer or a read.
-    expect(JSON.stringify([order, read.body])).not.toContain('pm_card');
-    expect((await call('GET', `/orders/${order.id}`, { token: bob.accessToken })).status).toBe(404);
-    expect((await call('GET', '/orders/ord_0000000000000000000000000z', { token: ada.accessToken })).status).toBe(404);
+    expect(JSON.stringify([order, read.data])).not.toContain('pm_card');
+    expect((await apiClient({ token: bob.accessToken }).GET('/orders/{id}', byId)).response.status).toBe(404);
+    const missing = { params: { path: { id: 'ord_0000000000000000000000000z' } } };
+    expect((await apiClient({ token: ada.accessToken }).GET('/orders/{id}', missing)).response.status).toBe(404);
   });
 
   it('GET /orders/user/{userId}: newest first, cursor-paginated, self or admin', async () => {
@@ -132,25 +140,30 @@ describe('reading orders', () => {
     const ids: string[] = [];
     for (let i = 1; i <= 3; i++)
       ids.push((await placeOrder(call, carol.accessToken, [{ productId: product.id, quantity: i }])).body.id);
-    type Page = { items: Array<{ id: string; units: number }>; nextCursor: string | null };
-    const first = await call<Page>('GET', `/orders/user/${carol.user.id}?limit=2`, { token: carol.accessToken });
-    expect(first.status).toBe(200);
-    const second = await call<Page>('GET', `/orders/user/${carol.user.id}?limit=2&cursor=${first.body.nextCursor}`, {
-      token: admin,
+    const path = { userId: carol.user.id };
+    const first = await apiClient({ token: carol.accessToken }).GET('/orders/user/{userId}', {
+      params: { path, query: { limit: '2' } },
     });
-    expect([...first.body.items, ...second.body.items].map((o) => o.id)).toEqual([...ids].reverse());
-    expect(second.body.nextCursor).toBeNull();
-    expect((await call('GET', `/orders/user/${carol.user.id}`, { token: bob.accessToken })).status).toBe(403);
+    expect(first.response.status).toBe(200);
+    const second = await apiClient({ token: admin }).GET('/orders/user/{userId}', {
+      params: { path, query: { limit: '2', cursor: `${first.data?.nextCursor}` } },
+    });
+    expect([...(first.data?.items ?? []), ...(second.data?.items ?? [])].map((o) => o.id)).toEqual([...ids].reverse());
+    expect(second.data?.nextCursor).toBeNull();
+    expect((await apiClient({ token: bob.accessToken }).GET('/orders/user/{userId}', { params: { path } })).response.status).toBe(
+      403,
+    );
   });
 });
 
 describe('POST /orders/{id}/cancel', () => {
   it('ends the order CANCELLED with the customer reason, whatever step the saga was at; others get 404', async () => {
     const { body: order } = await placeOrder(call, ada.accessToken, [{ productId: product.id, quantity: 1 }]);
-    expect((await call('POST', `/orders/${order.id}/cancel`, { token: bob.accessToken })).status).toBe(404);
-    const res = await call<OrderBody>('POST', `/orders/${order.id}/cancel`, { token: ada.accessToken });
-    expect(res.status).toBe(202);
-    expect(res.body.status === 'CANCELLED' || res.body.cancelRequestedAt !== null).toBe(true);
+    const byId = { params: { path: { id: order.id } } };
+    expect((await apiClient({ token: bob.accessToken }).POST('/orders/{id}/cancel', byId)).response.status).toBe(404);
+    const res = await apiClient({ token: ada.accessToken }).POST('/orders/{id}/cancel', byId);
+    expect(res.response.status).toBe(202);
+    expect(res.data?.status === 'CANCELLED' || res.data?.cancelRequestedAt !== null).toBe(true);
     const final = await waitForOrder(call, ada.accessToken, order.id, ['CANCELLED', 'NEEDS_ATTENTION']);
     expect(final).toMatchObject({ status: 'CANCELLED', cancelReason: 'CUSTOMER_CANCELLED' });
     expect(final.history.at(-1)).toMatchObject({ status: 'CANCELLED', reason: 'CUSTOMER_CANCELLED' });
@@ -165,12 +178,15 @@ describe('cancel after confirmation', () => {
     const { body: placed } = await placeOrder(call, ada.accessToken, [{ productId: item.id, quantity: 2 }]);
     const confirmed = await waitForOrder(call, ada.accessToken, placed.id);
     expect(confirmed.status).toBe('CONFIRMED');
-    expect((await call('GET', `/products/${item.id}/inventory`)).body).toMatchObject({ available: 3, reserved: 0 });
+    const inventory = { params: { path: { id: item.id } } };
+    expect((await apiClient().GET('/products/{id}/inventory', inventory)).data).toMatchObject({ available: 3, reserved: 0 });
 
-    const res = await call<OrderBody>('POST', `/orders/${placed.id}/cancel`, { token: ada.accessToken });
-    expect(res.status).toBe(202);
-    expect(res.body).toMatchObject({ status: 'CONFIRMED' });
-    expect(res.body.cancelRequestedAt).not.toBeNull();
+    const cancel = () =>
+      apiClient({ token: ada.accessToken }).POST('/orders/{id}/cancel', { params: { path: { id: placed.id } } });
+    const res = await cancel();
+    expect(res.response.status).toBe(202);
+    expect(res.data).toMatchObject({ status: 'CONFIRMED' });
+    expect(res.data?.cancelRequestedAt).not.toBeNull();
     const final = await waitForOrder(call, ada.accessToken, placed.id, ['CANCELLED', 'NEEDS_ATTENTION']);
     expect(final).toMatchObject({ status: 'CANCELLED', cancelReason: 'CUSTOMER_CANCELLED' });
     expect(final.history.map((h) => h.status)).toEqual([
@@ -181,15 +197,13 @@ describe('cancel after confirmation', () => {
       'CONFIRMED',
       'CANCELLED',
     ]);
-    expect((await call('GET', `/products/${item.id}/inventory`)).body).toMatchObject({ available: 5, reserved: 0 });
+    expect((await apiClient().GET('/products/{id}/inventory', inventory)).data).toMatchObject({ available: 5, reserved: 0 });
     const [cancelled] = await eventsOnBus(call, 'order.cancelled', (d) => d.orderId === placed.id);
     expect(cancelled?.detail.data).toMatchObject({ reason: 'CUSTOMER_CANCELLED', refunded: true });
     const refunded = await eventsOnBus(call, 'payment.refunded', (d) => d.orderId === placed.id);
     expect(refunded[0]?.detail.data).toMatchObject({ refundedTotal: { amount: 5000 } });
     // A second cancel is a repeat: same answer, no second compensation.
-    expect((await call<OrderBody>('POST', `/orders/${placed.id}/cancel`, { token: ada.accessToken })).body.status).toBe(
-      'CANCELLED',
-    );
+    expect((await cancel()).data?.status).toBe('CANCELLED');
   });
 });
 
@@ -222,7 +236,8 @@ describe('the reconciler', () => {
       if (!stopped || final.status === 'CONFIRMED') continue;
       expect(final).toMatchObject({ status: 'CANCELLED', cancelReason: 'SAGA_FAILED' });
       expect(final.history.at(-1)).toMatchObject({ status: 'CANCELLED', reason: 'SAGA_FAILED', by: 'saga' });
-      expect((await call('GET', `/products/${item.id}/inventory`)).body).toMatchObject({ available: 4 - sold, reserved: 0 });
+      const level = await apiClient().GET('/products/{id}/inventory', { params: { path: { id: item.id } } });
+      expect(level.data).toMatchObject({ available: 4 - sold, reserved: 0 });
       const payments = await eventsOnBus(call, 'payment.completed', (d) => d.orderId === placed.id, 0);
       const refunds = await eventsOnBus(call, 'payment.refunded', (d) => d.orderId === placed.id, 0);
       expect(refunds.length).toBe(payments.length);
