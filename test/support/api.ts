@@ -19,7 +19,8 @@ export interface CallOptions {
 
 /** A tiny client for end-to-end tests against the offline runtime the e2e global setup started. */
 export function api(baseUrl = inject('apiUrl'), apiKey = inject('runtimeEnv').API_KEY) {
-  return async function call<T = Record<string, unknown>>(
+  // baseUrl and apiKey ride along so a helper can reach the same runtime through the typed client (test/support/client.ts).
+  async function call<T = Record<string, unknown>>(
     method: string,
     path: string,
     options: CallOptions = {},
@@ -41,7 +42,8 @@ export function api(baseUrl = inject('apiUrl'), apiKey = inject('runtimeEnv').AP
       // not JSON: the raw text is the body
     }
     return { status: res.status, headers: res.headers, body: parsed as T };
-  };
+  }
+  return Object.assign(call, { baseUrl, apiKey });
 }
 
 export type Call = ReturnType<typeof api>;

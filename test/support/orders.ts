@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Call } from './api.ts';
+import type { ApiResponse, Call } from './api.ts';
+import { apiClient } from './client.ts';
 
 interface LoggedEvent {
   'detail-type': string;
@@ -32,18 +33,20 @@ export async function orderableProduct(
   options: { amount?: number; currency?: string; stock?: number; name?: string } = {},
 ): Promise<{ id: string; price: { amount: number; currency: string } }> {
   const price = { amount: options.amount ?? 1299, currency: options.currency ?? 'USD' };
-  const created = await call<{ id: string }>('POST', '/products', {
-    token: adminToken,
+  const admin = clientFor(call, adminToken);
+  const created = await admin.POST('/products', {
     body: { name: options.name ?? `E2E Item ${randomUUID().slice(0, 8)}`, category: 'e2e', price },
   });
-  if (created.status !== 201) throw new Error(`create product: ${created.status} ${JSON.stringify(created.body)}`);
-  const id = created.body.id;
+  if (created.response.status !== 201 || !created.data)
+    throw new Error(`create product: ${created.response.status} ${JSON.stringify(created.error)}`);
+  const id = created.data.id;
   if (options.stock ?? 10) {
-    const stocked = await call('PUT', `/products/${id}/inventory`, {
-      token: adminToken,
+    const stocked = await admin.PUT('/products/{id}/inventory', {
+      params: { path: { id } },
       body: { set: options.stock ?? 10, reason: 'e2e stock' },
     });
-    if (stocked.status !== 200) throw new Error(`stock product: ${stocked.status} ${JSON.stringify(stocked.body)}`);
+    if (stocked.response.status !== 200)
+      throw new Error(`stock product: ${stocked.response.status} ${JSON.stringify(stocked.error)}`);
   }
   await waitUntilOrderable(call, id);
   return { id, price };
@@ -66,18 +69,25 @@ export interface OrderBody {
   history: Array<{ status: string; reason: string | null; at: string; by: string }>;
 }
 
-/** POST /orders with an Idempotency-Key (a fresh one unless given). */
-export function placeOrder(
+/** The typed client on the same runtime as `call` (a suite may run its own), signed in with `token`. */
+function clientFor(call: Call, token: string) {
+  return apiClient({ baseUrl: call.baseUrl, apiKey: call.apiKey, token });
+}
+
+/** POST /orders with an Idempotency-Key (a fresh one unless given). The body is the order on 202, the Error body otherwise. */
+export async function placeOrder(
   call: Call,
   token: string,
   items: Array<{ productId: string; quantity: number }>,
   options: { paymentMethod?: string; idempotencyKey?: string } = {},
-) {
-  return call<OrderBody>('POST', '/orders', {
-    token,
-    headers: { 'idempotency-key': options.idempotencyKey ?? `e2e-${randomUUID()}` },
+): Promise<ApiResponse<OrderBody>> {
+  const { data, error, response } = await clientFor(call, token).POST('/orders', {
+    params: { header: { 'idempotency-key': options.idempotencyKey ?? `e2e-${randomUUID()}` } },
     body: { items, paymentMethod: options.paymentMethod ?? 'pm_card_visa' },
   });
+  // Typed from the spec: if the placement answer drifts from what the suites read, this stops compiling.
+  const order: OrderBody | undefined = data;
+  return { status: response.status, headers: response.headers, body: (order ?? error) as OrderBody };
 }
 
 const SETTLED = ['CONFIRMED', 'CANCELLED', 'NEEDS_ATTENTION'];
@@ -92,14 +102,17 @@ export async function waitForOrder(
 ): Promise<OrderBody> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const res = await call<OrderBody>('GET', `/orders/${orderId}`, { token });
+    const { data, response } = await clientFor(call, token).GET('/orders/{id}', { params: { path: { id: orderId } } });
+    const order: OrderBody | undefined = data;
     if (
-      res.status === 200 &&
-      statuses.includes(res.body.status) &&
-      !(res.body.status === 'CONFIRMED' && res.body.cancelRequestedAt)
+      response.status === 200 &&
+      order &&
+      statuses.includes(order.status) &&
+      !(order.status === 'CONFIRMED' && order.cancelRequestedAt)
     )
-      return res.body;
-    if (Date.now() > deadline) throw new Error(`order ${orderId} is ${res.body.status ?? res.status}, not ${statuses.join('/')}`);
+      return order;
+    if (Date.now() > deadline)
+      throw new Error(`order ${orderId} is ${order?.status ?? response.status}, not ${statuses.join('/')}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
