@@ -1,4 +1,5 @@
 import { defineService } from '../../shared/service.ts';
+import { notifyingEvents } from './domain/templates.ts';
 
 export default defineService({
   name: 'notifications',
@@ -23,18 +24,8 @@ export default defineService({
   subscriptions: [
     {
       name: 'events',
-      // Contact data comes from the three users events; every event here but user.updated has a template.
-      events: [
-        'user.registered',
-        'user.updated',
-        'user.password.changed',
-        'order.created',
-        'order.confirmed',
-        'order.cancelled',
-        'payment.completed',
-        'payment.failed',
-        'payment.refunded',
-      ],
+      // Every event with a template, plus user.updated, which only keeps the contact read model current.
+      events: [...notifyingEvents, 'user.updated'],
       handler: 'handlers/consume-events',
       batchSize: 10,
       // A welcome mail may wait a second for company; no longer.
