@@ -6,7 +6,7 @@ import type { EventEnvelope } from '../../shared/events/envelope.ts';
 import { newId } from '../../shared/ids.ts';
 import { changeInventory, checkStockSignals, type InventoryDeps } from './domain/inventory.ts';
 import type { CatalogStore } from './domain/ports.ts';
-import type { Product } from './domain/product.ts';
+import { NewProduct, newProduct, type Product } from './domain/product.ts';
 import { relayOutbox } from './domain/relay.ts';
 import service from './service.ts';
 import { type StockHarness, stockReservationCases, TestClock } from './stock-cases.ts';
@@ -27,23 +27,12 @@ const client = new DynamoDBClient({
 class CatalogMirror implements Pick<CatalogStore, 'findById' | 'syncAvailability'> {
   private readonly products = new Map<string, Product & { stockVersion: number }>();
   add(id: string): void {
-    const at = new Date().toISOString();
-    this.products.set(id, {
+    const product = newProduct(
       id,
-      name: 'Widget',
-      description: '',
-      category: 'stock-test',
-      tags: [],
-      price: { amount: 500, currency: 'USD' },
-      available: 0,
-      inStock: false,
-      deleted: false,
-      deletedAt: null,
-      createdAt: at,
-      updatedAt: at,
-      version: 1,
-      stockVersion: 0,
-    });
+      NewProduct.parse({ name: 'Widget', category: 'stock-test', price: { amount: 500, currency: 'USD' } }),
+      new Date().toISOString(),
+    );
+    this.products.set(id, { ...product, stockVersion: 0 });
   }
   async findById(id: string): Promise<Product | null> {
     return this.products.get(id) ?? null;
