@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { isWellFormed, text } from './text.ts';
+import { text } from './text.ts';
 
 const refusedEverywhere: Array<[string, string]> = [
   ['NUL', 'a\u0000b'],
@@ -63,10 +63,5 @@ describe('text()', () => {
     expect(pattern.test('\u202eabc')).toBe(false);
     expect(pattern.test(' Zoë ')).toBe(true);
     expect(schema.pattern).not.toMatch(/\\[sS]/);
-  });
-
-  it('isWellFormed spots unpaired surrogates only', () => {
-    expect(isWellFormed('😀')).toBe(true);
-    expect(isWellFormed('a\ud800')).toBe(false);
   });
 });

@@ -52,8 +52,3 @@ export function text(options: TextOptions) {
   if (min > 0) schema = schema.refine((value) => characters(value) >= min, `must be at least ${min} characters`);
   return schema.meta({ allOf: [{ pattern }], maxLength: options.max, ...(min > 0 ? { minLength: min } : {}) });
 }
-
-/** True when the whole string is well-formed UTF-16 (no unpaired surrogate): what PostgreSQL can store. */
-export function isWellFormed(value: string): boolean {
-  return !/[\uD800-\uDFFF]/u.test(value);
-}
