@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { generateProduct } from '../functions/products/store/generate.ts';
-import type { Call } from '../test/support/api.ts';
+import { api } from '../test/support/api.ts';
 import { type OrderBody, orderableProduct, placeOrder } from '../test/support/orders.ts';
 import { recordResults, table } from './lib/results.ts';
 
@@ -62,29 +62,10 @@ async function run(target: Target, duration: number) {
   });
 }
 
-/** The e2e helpers' call signature, over fetch, with the API key. */
-function client(baseUrl: string, apiKey: string): Call {
-  return (async (
-    method: string,
-    path: string,
-    options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
-  ) => {
-    const headers: Record<string, string> = { 'x-api-key': apiKey, ...options.headers };
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${baseUrl}${path}`, {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-    const text = await res.text();
-    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
-  }) as Call;
-}
-
 /** `clients` customers' loops of: place an order, poll it until it settles; for `seconds`. */
 async function ordersUnderLoad(baseUrl: string, apiKey: string, clients: number, seconds: number) {
-  const call = client(baseUrl, apiKey);
+  // The e2e helpers' client, given the runtime's URL and key (outside vitest there is nothing to inject).
+  const call = api(baseUrl, apiKey);
   const signIn = async (email: string, password: string) => {
     const res = await call<{ accessToken: string }>('POST', '/login', { body: { email, password } });
     if (res.status !== 200) throw new Error(`login ${email}: ${res.status}`);

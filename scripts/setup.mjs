@@ -1,8 +1,19 @@
 #!/usr/bin/env node
 // One idempotent set-up step that `npm start` and `npm test` run first: it builds what npm cannot install.
-// FerretDB v1.24.2 is built from the Go module proxy (scripts/ferretdb/go.mod pins it) into .tools/bin.
+// FerretDB v1.24.2 is built from the Go module proxy (scripts/ferretdb/go.mod pins it) into .tools/bin, with the
+// patches in scripts/ferretdb/*.patch applied (each says what it changes and why).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,6 +23,11 @@ const binDir = join(root, '.tools', 'bin');
 const ferretdb = join(binDir, 'ferretdb');
 const stamp = join(binDir, 'ferretdb.stamp');
 const goMod = readFileSync(join(toolDir, 'go.mod'), 'utf8');
+const patches = readdirSync(toolDir)
+  .filter((f) => f.endsWith('.patch'))
+  .sort();
+// The binary is rebuilt when the pinned version or any patch changes.
+const buildId = [goMod, ...patches.map((f) => readFileSync(join(toolDir, f), 'utf8'))].join('\n');
 const version = /github\.com\/FerretDB\/FerretDB (v[\d.]+)/.exec(goMod)?.[1];
 if (!version) throw new Error('scripts/ferretdb/go.mod does not pin github.com/FerretDB/FerretDB');
 
@@ -21,7 +37,7 @@ function log(message) {
 
 function buildFerretDB() {
   if (process.env.MONGODB_URI) return log('MONGODB_URI is set: using that MongoDB-compatible server, not building FerretDB');
-  if (existsSync(ferretdb) && existsSync(stamp) && readFileSync(stamp, 'utf8') === goMod) return;
+  if (existsSync(ferretdb) && existsSync(stamp) && readFileSync(stamp, 'utf8') === buildId) return;
   try {
     execFileSync('go', ['version'], { stdio: 'ignore' });
   } catch {
@@ -42,13 +58,20 @@ function buildFerretDB() {
     });
   go(['mod', 'vendor']);
   writeFileSync(join(work, 'vendor/github.com/FerretDB/FerretDB/build/version/version.txt'), `${version}\n`);
+  for (const patch of patches) {
+    log(`applying ${patch}`);
+    execFileSync('git', ['apply', '-p1', '--directory=vendor/github.com/FerretDB/FerretDB', join(toolDir, patch)], {
+      cwd: work,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+  }
   mkdirSync(binDir, { recursive: true });
   execFileSync('go', ['build', '-mod=vendor', '-trimpath', '-o', ferretdb, 'github.com/FerretDB/FerretDB/cmd/ferretdb'], {
     cwd: work,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   rmSync(work, { recursive: true, force: true });
-  writeFileSync(stamp, goMod);
+  writeFileSync(stamp, buildId);
   log(`FerretDB ${version} built at ${ferretdb}`);
 }
 
