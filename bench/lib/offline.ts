@@ -58,6 +58,13 @@ export async function startOffline(dataDir: string, extraEnv: Record<string, str
   };
 }
 
+/** CPU seconds (user + system) of one process alone, from /proc. */
+export async function processCpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime; USER_HZ is 100 on Linux
+}
+
 /** CPU seconds (user + system, with reaped children) of a process and every live descendant, from /proc. */
 export async function treeCpuSeconds(pid: number): Promise<number> {
   const { readdir } = await import('node:fs/promises');
