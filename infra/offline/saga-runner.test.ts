@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type AslDefinition, readOrderSaga, taskPlaceholders } from '../saga-definition.ts';
-import { LocalSagaRunner, memoryExecutionStore, type TaskHandler } from './saga-runner.ts';
+import { type ExecutionStore, LocalSagaRunner, memoryExecutionStore, type TaskHandler } from './saga-runner.ts';
 
 const ORDER = 'ord_test0001';
 const input = {
@@ -22,7 +22,11 @@ class Named extends Error {
 type Script = Partial<Record<string, (input: Record<string, unknown>, call: number) => unknown>>;
 
 /** Stub tasks for every Task state of the real ASL file: each records its calls and does what the script says. */
-function harness(script: Script = {}, definition: AslDefinition = readOrderSaga()) {
+function harness(
+  script: Script = {},
+  definition: AslDefinition = readOrderSaga(),
+  store: ExecutionStore = memoryExecutionStore(),
+) {
   const calls: Array<{ state: string; input: Record<string, unknown> }> = [];
   const defaults: Record<string, (i: Record<string, unknown>) => unknown> = {
     ReserveInventory: (i) => ({ orderId: i.orderId, status: 'held', lines: i.lines, expiresAt: '2030-01-01T00:00:00.000Z' }),
@@ -41,7 +45,6 @@ function harness(script: Script = {}, definition: AslDefinition = readOrderSaga(
       return defaults[state]?.(i) ?? { orderId: i.orderId };
     };
   }
-  const store = memoryExecutionStore();
   const runner = new LocalSagaRunner({ definition, stateMachineName: 'shop-test-order-saga', tasks, store, retryIntervalMs: 0 });
   const run = async (name = ORDER, body: unknown = input) => {
     const { executionArn } = runner.start({ name, input: JSON.stringify(body) });
@@ -337,6 +340,32 @@ describe('order saga ASL on the local runner', () => {
     expect(next.get('ord_stuck')!.history.some((e) => e.state === 'ProcessPayment')).toBe(true);
     expect(next.get('ord_done')).toMatchObject({ status: 'SUCCEEDED' });
     await h.runner.close();
+  });
+
+  it('saves made while a save is in flight are coalesced: fewer writes, the last one is the final record', async () => {
+    const written: Array<{ status: string; events: number }> = [];
+    let inFlight = 0;
+    let overlapped = false;
+    const slowStore: ExecutionStore = {
+      async save(record) {
+        overlapped ||= inFlight > 0;
+        inFlight++;
+        await new Promise((r) => setTimeout(r, 5));
+        written.push({ status: record.status, events: record.history.length });
+        inFlight--;
+      },
+      loadAll: async () => [],
+    };
+    const h = harness({}, readOrderSaga(), slowStore);
+    const final = await h.run('ord_slow_store');
+    await h.runner.close();
+    expect(final.status).toBe('SUCCEEDED');
+    // Never two writes of one execution at once, and the last write holds the whole final history.
+    expect(overlapped).toBe(false);
+    expect(written.at(-1)).toEqual({ status: 'SUCCEEDED', events: final.history.length });
+    // One write per state exited plus start and end, uncoalesced; the slow store was written fewer times.
+    const statesExited = final.history.filter((e) => e.type.endsWith('StateExited')).length;
+    expect(written.length).toBeLessThan(statesExited + 2);
   });
 
   it('an injected fault fails the next tries of one task, for one order or all', async () => {

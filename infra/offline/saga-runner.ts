@@ -174,7 +174,8 @@ export class LocalSagaRunner {
   private readonly executions = new Map<string, ExecutionRecord>();
   private readonly running = new Map<string, Running>();
   private readonly faults: Array<Fault & { remaining: number }> = [];
-  private readonly saves = new Map<string, Promise<void>>();
+  /** The save in flight per execution, and whether the record changed again meanwhile. */
+  private readonly saves = new Map<string, { done: Promise<void>; again: boolean }>();
   private readonly now: () => number;
   private readonly timeouts: Map<string, number>;
 
@@ -311,18 +312,30 @@ export class LocalSagaRunner {
     record.history.push({ ...event, id, previousEventId: id - 1 } as HistoryEvent);
   }
 
+  /**
+   * Saves the record, one write at a time per execution. Changes made while a write runs are coalesced into one more
+   * write of the latest state: only the last snapshot matters, and under load an execution used to queue a write of
+   * its whole (growing) history per state.
+   */
   private persist(record: ExecutionRecord): void {
-    const previous = this.saves.get(record.name) ?? Promise.resolve();
-    const snapshot = structuredClone(record);
-    const next = previous.then(() => this.options.store.save(snapshot)).catch(() => {});
-    this.saves.set(record.name, next);
-    next.then(() => {
-      if (this.saves.get(record.name) === next) this.saves.delete(record.name);
-    });
+    const inFlight = this.saves.get(record.name);
+    if (inFlight) {
+      inFlight.again = true;
+      return;
+    }
+    const entry = { done: Promise.resolve(), again: true };
+    this.saves.set(record.name, entry);
+    entry.done = (async () => {
+      while (entry.again) {
+        entry.again = false;
+        await this.options.store.save(structuredClone(record)).catch(() => {});
+      }
+      this.saves.delete(record.name);
+    })();
   }
 
   private async flushed(): Promise<void> {
-    while (this.saves.size) await Promise.all([...this.saves.values()]);
+    while (this.saves.size) await Promise.all([...this.saves.values()].map((s) => s.done));
   }
 
   private abortDetails(record: ExecutionRecord) {
