@@ -88,6 +88,29 @@ describe('embedded engines (started once by the integration global setup)', () =
     }
   });
 
+  it('looks documents up by _id through the _id index, also when the filter names more fields, and still applies them', async () => {
+    // scripts/ferretdb/sqlite-id-index.patch: upstream 1.24 scanned the table for every _id lookup.
+    const conn = await mongoose.createConnection(env.MONGODB_URI!, { dbName: 'engines_test' }).asPromise();
+    try {
+      const coll = conn.collection<{ _id: string; v: number; n: number }>(`byid_${Date.now()}`);
+      await coll.insertMany(Array.from({ length: 50 }, (_, i) => ({ _id: `k${i}`, v: 3, n: i })));
+      // The rest of the filter still decides: an older version does not match, a newer one does.
+      expect((await coll.updateOne({ _id: 'k7', v: { $lt: 3 } }, { $set: { v: 2 } })).matchedCount).toBe(0);
+      expect((await coll.updateOne({ _id: 'k7', v: { $lt: 4 } }, { $set: { v: 4 } })).modifiedCount).toBe(1);
+      expect(await coll.findOne({ _id: 'k7' })).toEqual({ _id: 'k7', v: 4, n: 7 });
+      expect(await coll.findOne({ _id: 'k8', n: 9 })).toBeNull();
+      expect((await coll.deleteOne({ _id: 'k9', n: 8 })).deletedCount).toBe(0);
+      const build = await conn.db!.admin().command({ buildInfo: 1 });
+      if (build.ferretdbVersion ?? build.ferretdb) {
+        const explain = await conn.db!.command({ explain: { find: coll.collectionName, filter: { _id: 'k7', v: { $lt: 9 } } } });
+        expect(explain.filterPushdown).toBe(true);
+        expect(JSON.stringify(explain.queryPlanner)).toMatch(/USING INDEX \S+__id_/);
+      }
+    } finally {
+      await conn.close();
+    }
+  });
+
   it('serves the DynamoDB API (dynalite) at DYNAMODB_ENDPOINT', async () => {
     const res = await fetch(env.DYNAMODB_ENDPOINT!, {
       method: 'POST',
