@@ -75,6 +75,21 @@ describe('function bundles', () => {
     }
   });
 
+  it('of the public product reads carry the mongodb driver but not mongoose (their cold start, issue 13)', async () => {
+    const root = join(import.meta.dirname, '..');
+    const reads = catalogFunctions(services).filter((f) => ['products-get-product', 'products-list-products'].includes(f.id));
+    expect(reads).toHaveLength(2);
+    for (const fn of reads) {
+      const { metafile } = await build({
+        ...esbuildOptions(join(root, fn.entry), join(tmpdir(), `${fn.id}.mjs`)),
+        write: false,
+        metafile: true,
+      });
+      const packages = new Set(Object.keys(metafile.inputs).map((i) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(i)?.[1]));
+      expect([fn.id, packages.has('mongodb'), packages.has('mongoose')]).toEqual([fn.id, true, false]);
+    }
+  });
+
   it('keep the error class names the order saga matches (Catch/Retry on PaymentDeclined, OrderCancelled, ...) under minify', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bundle-test-'));
     try {

@@ -1,5 +1,5 @@
 import mongoose, { type Collection, type Connection } from 'mongoose';
-import { mongoUnavailable } from '../../../shared/db/mongo.ts';
+import { mongoUnavailable } from '../../../shared/db/mongo-client.ts';
 import type {
   Channel,
   ClaimResult,

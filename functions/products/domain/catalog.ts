@@ -2,7 +2,7 @@ import { Conflict, NotFound } from '../../../shared/errors.ts';
 import { createEvent } from '../../../shared/events/envelope.ts';
 import { newId } from '../../../shared/ids.ts';
 import { decodeProductCursor, encodeProductCursor } from './cursor.ts';
-import type { CatalogStore, Clock } from './ports.ts';
+import type { CatalogReader, CatalogStore, Clock } from './ports.ts';
 import {
   applyPatch,
   isProductId,
@@ -42,7 +42,7 @@ export async function createProduct(deps: CatalogDeps, input: NewProduct, correl
 }
 
 /** Soft-deleted products stay resolvable by id (orders refer to them); the `deleted` flag says so. */
-export async function getProduct(deps: Pick<CatalogDeps, 'catalog'>, id: string): Promise<Product> {
+export async function getProduct(deps: { catalog: CatalogReader }, id: string): Promise<Product> {
   const product = isProductId(id) ? await deps.catalog.findById(id) : null;
   if (!product) throw new NotFound(`No product ${id}`);
   return product;
@@ -111,7 +111,7 @@ function cursorValue(product: Product, sort: SearchQuery['sort']): string | numb
 }
 
 /** Keyset pagination: the cursor is the last item's sort value and id, so pages never overlap or skip while products are added. */
-export async function searchProducts(deps: Pick<CatalogDeps, 'catalog'>, query: SearchQuery): Promise<Page<Product>> {
+export async function searchProducts(deps: { catalog: CatalogReader }, query: SearchQuery): Promise<Page<Product>> {
   const decoded = query.cursor ? decodeProductCursor(query.cursor, query.sort) : undefined;
   // The sort key is derived from the name and NFKD can make it 18 times longer (ﷺ); the name is bounded, so it travels instead.
   const after = decoded?.sort === 'name' ? { ...decoded, value: nameKey(String(decoded.value)) } : decoded;

@@ -31,14 +31,18 @@ export interface Outbox {
   acknowledge(key: string, published: EventEnvelope[]): Promise<void>;
 }
 
-/** The catalog: every write is one document, with its events inside it (no multi-document transactions needed). */
-export interface CatalogStore extends Outbox {
-  insert(product: Product, events: EventEnvelope[]): Promise<void>;
+/** The catalog's reads: all the public read routes need (served without the write path's dependencies). */
+export interface CatalogReader {
   findById(id: string): Promise<Product | null>;
-  /** Writes `product` if the stored version is still `expectedVersion`; false when someone else won. */
-  replace(product: Product, expectedVersion: number, events: EventEnvelope[]): Promise<boolean>;
   /** Up to `limit` products in sort order, after the cursor; deleted products never match. */
   search(criteria: SearchCriteria): Promise<Product[]>;
+}
+
+/** The catalog: every write is one document, with its events inside it (no multi-document transactions needed). */
+export interface CatalogStore extends Outbox, CatalogReader {
+  insert(product: Product, events: EventEnvelope[]): Promise<void>;
+  /** Writes `product` if the stored version is still `expectedVersion`; false when someone else won. */
+  replace(product: Product, expectedVersion: number, events: EventEnvelope[]): Promise<boolean>;
   /** Mirrors the stock level into the catalog for the in-stock filter; older stock versions never overwrite newer. */
   syncAvailability(productId: string, available: number, stockVersion: number): Promise<void>;
 }

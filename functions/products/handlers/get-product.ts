@@ -1,6 +1,6 @@
 import { httpRoute } from '../../../shared/http/handler.ts';
-import { productsService } from '../composition.ts';
 import { getProduct } from '../domain/catalog.ts';
+import { productsReads } from '../read-composition.ts';
 import { exampleProduct, NoQuery, ProductBody, ProductPath } from './schemas.ts';
 
 /** Deleted products still resolve (orders refer to them) with `deleted: true`; listings never show them. */
@@ -23,7 +23,7 @@ export const handler = httpRoute(
     },
   },
   async (req) => {
-    const service = await productsService();
-    return { body: await getProduct(service.catalog, req.path.id) };
+    const reads = await productsReads();
+    return { body: await getProduct(reads, req.path.id) };
   },
 );

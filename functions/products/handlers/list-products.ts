@@ -1,7 +1,7 @@
 import { httpRoute } from '../../../shared/http/handler.ts';
-import { productsService } from '../composition.ts';
 import { searchProducts } from '../domain/catalog.ts';
 import { SearchQuery } from '../domain/product.ts';
+import { productsReads } from '../read-composition.ts';
 import { exampleProduct, ProductPage } from './schemas.ts';
 
 export const handler = httpRoute(
@@ -14,7 +14,7 @@ export const handler = httpRoute(
     },
   },
   async (req) => {
-    const service = await productsService();
-    return { body: await searchProducts(service.catalog, req.query) };
+    const reads = await productsReads();
+    return { body: await searchProducts(reads, req.query) };
   },
 );

@@ -1,31 +1,10 @@
+import type { Collection } from 'mongodb';
 import mongoose, { type Connection, type Model } from 'mongoose';
-import { mongoUnavailable } from '../../../shared/db/mongo.ts';
 import type { EventEnvelope } from '../../../shared/events/envelope.ts';
 import type { CatalogStore, PendingEvents, SearchCriteria } from '../domain/ports.ts';
 import type { Product } from '../domain/product.ts';
 import { nameKey, searchTokens } from '../domain/search-tokens.ts';
-
-/** The stored shape: the product plus its search tokens, sort keys and the events not yet published. */
-export interface ProductDocument {
-  _id: string;
-  name: string;
-  nameKey: string;
-  description: string;
-  category: string;
-  tags: string[];
-  price: number;
-  currency: string;
-  searchTokens: string[];
-  available: number;
-  inStock: boolean;
-  stockVersion: number;
-  deleted: boolean;
-  deletedAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-  version: number;
-  outbox: EventEnvelope[];
-}
+import { MongoCatalogReader, PRODUCTS_COLLECTION, type ProductDocument } from './catalog-reader.ts';
 
 const schema = new mongoose.Schema(
   {
@@ -48,7 +27,7 @@ const schema = new mongoose.Schema(
     version: { type: Number, required: true },
     outbox: { type: [mongoose.Schema.Types.Mixed], default: [] },
   },
-  { collection: 'products', versionKey: false, strict: 'throw', minimize: false },
+  { collection: PRODUCTS_COLLECTION, versionKey: false, strict: 'throw', minimize: false },
 );
 // Every listing filters on `deleted: false` and sorts by one key plus _id; each sort has its index (DocumentDB uses
 // them; FerretDB's SQLite backend scans, see bench/README.md). Tokens are a multikey index for `$all`.
@@ -80,67 +59,14 @@ function toDocument(p: Product): Omit<ProductDocument, 'outbox' | 'stockVersion'
   };
 }
 
-function toProduct(d: ProductDocument): Product {
-  return {
-    id: d._id,
-    name: d.name,
-    description: d.description,
-    category: d.category,
-    tags: d.tags,
-    price: { amount: d.price, currency: d.currency },
-    available: d.available,
-    inStock: d.inStock,
-    deleted: d.deleted,
-    deletedAt: d.deletedAt,
-    createdAt: d.createdAt,
-    updatedAt: d.updatedAt,
-    version: d.version,
-  };
-}
-
-const sortSpecs = {
-  newest: { field: 'createdAt', direction: -1 },
-  price_asc: { field: 'price', direction: 1 },
-  price_desc: { field: 'price', direction: -1 },
-  name: { field: 'nameKey', direction: 1 },
-} as const;
-
-const listProjection = { outbox: 0, searchTokens: 0 } as const;
-
-/**
- * The filter and sort a search runs, exported so the bench can explain exactly what the service sends. One flat
- * document of equalities and one range (the shape every engine's planner reads best: equality, sort, range on a
- * compound index). The longest search word (the most selective) is an equality on the multikey token array, which
- * FerretDB's PostgreSQL backend pushes down (`$all` it does not); the other words and a cursor's `$or` go in `$and`,
- * which is what `$all` means anyway.
- */
-export function searchPlan(c: SearchCriteria): { filter: Record<string, unknown>; sort: Record<string, 1 | -1> } {
-  const filter: Record<string, unknown> = { deleted: false };
-  const and: Record<string, unknown>[] = [];
-  const [longest, ...others] = [...c.tokens].sort((a, b) => b.length - a.length);
-  if (longest) filter.searchTokens = longest;
-  if (others.length) and.push({ searchTokens: { $all: others } });
-  if (c.category) filter.category = c.category;
-  if (c.minPrice !== undefined || c.maxPrice !== undefined)
-    filter.price = {
-      ...(c.minPrice !== undefined ? { $gte: c.minPrice } : {}),
-      ...(c.maxPrice !== undefined ? { $lte: c.maxPrice } : {}),
-    };
-  if (c.inStock !== undefined) filter.inStock = c.inStock;
-  const { field, direction } = sortSpecs[c.sort];
-  if (c.after) {
-    const op = direction === 1 ? '$gt' : '$lt';
-    and.push({ $or: [{ [field]: { [op]: c.after.value } }, { [field]: c.after.value, _id: { [op]: c.after.id } }] });
-  }
-  if (and.length) filter.$and = and;
-  return { filter, sort: { [field]: direction, _id: direction } };
-}
-
 export class MongoCatalogStore implements CatalogStore {
   private readonly model: Model<ProductDocument>;
+  /** The reads, shared with the public read routes' mongoose-free path (read-composition.ts). */
+  private readonly reader: MongoCatalogReader;
 
   constructor(connection: Connection) {
     this.model = (connection.models.Product ?? connection.model('Product', schema)) as unknown as Model<ProductDocument>;
+    this.reader = new MongoCatalogReader(this.model.collection as unknown as Collection<ProductDocument>);
   }
 
   /** Builds the indexes (idempotent); called once per container. */
@@ -169,9 +95,8 @@ export class MongoCatalogStore implements CatalogStore {
     return new Set(missing.map((e) => e.product.id));
   }
 
-  async findById(id: string): Promise<Product | null> {
-    const doc = await this.model.collection.findOne({ _id: id } as never, { projection: listProjection }).catch(mongoUnavailable);
-    return doc ? toProduct(doc as unknown as ProductDocument) : null;
+  findById(id: string): Promise<Product | null> {
+    return this.reader.findById(id);
   }
 
   async replace(product: Product, expectedVersion: number, events: EventEnvelope[]): Promise<boolean> {
@@ -186,13 +111,8 @@ export class MongoCatalogStore implements CatalogStore {
     return result.modifiedCount === 1;
   }
 
-  async search(criteria: SearchCriteria): Promise<Product[]> {
-    const { filter, sort } = searchPlan(criteria);
-    // The one read that may lag: a public listing never precedes a write, and replicas are there to carry it.
-    const docs = await this.model.collection
-      .find(filter, { projection: listProjection, sort, limit: criteria.limit, readPreference: 'secondaryPreferred' })
-      .toArray();
-    return docs.map((d) => toProduct(d as unknown as ProductDocument));
+  search(criteria: SearchCriteria): Promise<Product[]> {
+    return this.reader.search(criteria);
   }
 
   async syncAvailability(productId: string, available: number, stockVersion: number): Promise<void> {
