@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import {
   type AttributeValue,
   DeleteItemCommand,
   DescribeTableCommand,
   DynamoDBClient,
   DynamoDBServiceException,
-  GetItemCommand,
   PutItemCommand,
   type TransactWriteItem,
   UpdateItemCommand,
@@ -15,39 +15,69 @@ import {
 type Item = Record<string, AttributeValue>;
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** A readers-writer lock: transactions run alone; every other request runs alongside the others. */
-class TransactionLock {
-  private readers = 0;
-  private writer = false;
-  private readonly waiting: Array<{ exclusive: boolean; go: () => void }> = [];
+/**
+ * `shared`: single-item requests on an item, multi-item readers (Query, Scan, batches) on a table.
+ * `intent`: transactions on every table they write in. `exclusive`: transactions on every item they touch.
+ * Two holders of one resource are compatible when they hold it in the same mode and that mode is not exclusive.
+ */
+export type LockMode = 'shared' | 'intent' | 'exclusive';
+const compatible = (held: LockMode, wanted: LockMode) => held === wanted && held !== 'exclusive';
 
-  acquire(exclusive: boolean): Promise<() => void> {
-    return new Promise((resolve) => {
-      const go = () => {
-        if (exclusive) this.writer = true;
-        else this.readers++;
-        let released = false;
-        resolve(() => {
-          if (released) return;
-          released = true;
-          if (exclusive) this.writer = false;
-          else this.readers--;
-          this.drain();
-        });
-      };
-      this.waiting.push({ exclusive, go });
-      this.drain();
-    });
+/** Lock names: tables sort before items, so every request takes its table locks first. */
+export const tableLock = (table: string) => `0|${table}`;
+export const itemLock = (table: string, key: Item) =>
+  `1|${table}|${JSON.stringify(Object.entries(key).sort(([a], [b]) => (a < b ? -1 : 1)))}`;
+
+/**
+ * Named locks, each granted first come first served (a request never overtakes an earlier incompatible one, so
+ * neither readers nor transactions starve). No deadlock: every request takes its locks in one global sorted order and
+ * holds them until it ends, so one waiting on lock L holds only locks before L and waits only for holders of L (who
+ * wait, if at all, for locks after L) or for those queued ahead of it on L: no chain of waits can come back to it.
+ */
+export class LockManager {
+  private readonly locks = new Map<
+    string,
+    { mode: LockMode; holders: number; queue: Array<{ mode: LockMode; grant: () => void }> }
+  >();
+
+  /** Resolves, once every lock is held, to the function that releases them all. */
+  async acquire(wanted: Iterable<[string, LockMode]>): Promise<() => void> {
+    const held: string[] = [];
+    for (const [name, mode] of [...new Map(wanted)].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      await this.take(name, mode);
+      held.push(name);
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      for (const name of held) this.give(name);
+    };
   }
 
-  private drain(): void {
-    while (this.waiting.length && !this.writer) {
-      const next = this.waiting[0]!;
-      if (next.exclusive && this.readers > 0) return;
-      this.waiting.shift();
-      next.go();
-      if (next.exclusive) return;
+  private take(name: string, mode: LockMode): Promise<void> | undefined {
+    const lock = this.locks.get(name);
+    if (!lock) {
+      this.locks.set(name, { mode, holders: 1, queue: [] });
+      return;
     }
+    if (!lock.queue.length && compatible(lock.mode, mode)) {
+      lock.holders++;
+      return;
+    }
+    return new Promise((grant) => lock.queue.push({ mode, grant }));
+  }
+
+  private give(name: string): void {
+    const lock = this.locks.get(name)!;
+    lock.holders--;
+    while (lock.queue.length && (lock.holders === 0 || compatible(lock.mode, lock.queue[0]!.mode))) {
+      const next = lock.queue.shift()!;
+      lock.mode = next.mode;
+      lock.holders++;
+      next.grant();
+    }
+    if (lock.holders === 0) this.locks.delete(name);
   }
 }
 
@@ -59,18 +89,22 @@ class Cancelled extends Error {
   }
 }
 
+const validation = (message: string) => Object.assign(new Error(message), { type: 'ValidationException' });
+const SINGLE_ITEM = new Set(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
+
 /**
- * dynalite 4 implements no transactions. This adds `TransactWriteItems` in front of it, with the
- * all-or-nothing contract DynamoDB gives: while a transaction runs no other request is served; its
- * writes are applied one by one with their own conditions through dynalite; if any condition failed, the items
- * written are restored from snapshots taken under the same lock. As in DynamoDB, every action's condition is
- * evaluated (against the item as it was before the transaction, since no item appears twice) and
- * CancellationReasons names each failed one, in order; the others say None.
+ * dynalite 4 implements no transactions. This adds `TransactWriteItems` in front of it, with the all-or-nothing
+ * contract DynamoDB gives, through the locks above: a transaction holds its items exclusively and its tables against
+ * multi-item readers, so no request sees it half-applied, while requests on other items run alongside. Its writes go
+ * through dynalite in parallel with their own conditions; if any condition failed, the items written are restored
+ * from snapshots taken under the same locks. As in DynamoDB, every action's condition is evaluated (against the item
+ * as it was before the transaction, since no item appears twice) and CancellationReasons names each failed one, in
+ * order; the others say None.
  */
 export function addTransactions(server: Server, endpoint: string): { close(): void } {
   const original = server.listeners('request')[0] as Listener;
   server.removeAllListeners('request');
-  const lock = new TransactionLock();
+  const locks = new LockManager();
   const bypass = randomBytes(12).toString('hex');
   const client = new DynamoDBClient({
     endpoint,
@@ -96,83 +130,100 @@ export function addTransactions(server: Server, endpoint: string): { close(): vo
     return Object.fromEntries(names.map((n) => [n, item[n]!]));
   };
 
-  async function apply(action: TransactWriteItem): Promise<void> {
-    if (action.Put) await client.send(new PutItemCommand(action.Put));
-    else if (action.Update) await client.send(new UpdateItemCommand(action.Update));
-    else if (action.Delete) await client.send(new DeleteItemCommand(action.Delete));
-    else if (action.ConditionCheck) {
-      const c = action.ConditionCheck;
-      await client.send(
-        new UpdateItemCommand({
-          TableName: c.TableName,
-          Key: c.Key,
-          ConditionExpression: c.ConditionExpression,
-          ExpressionAttributeNames: { ...c.ExpressionAttributeNames, '#localTxProbe': 'localTxProbe' },
-          ExpressionAttributeValues: c.ExpressionAttributeValues,
-          UpdateExpression: 'REMOVE #localTxProbe',
-        }),
-      );
-    }
+  /** Applies one action with its own condition; resolves to the item as it was before (ALL_OLD), for a restore. */
+  async function apply(action: TransactWriteItem): Promise<Item | undefined> {
+    const old = { ReturnValues: 'ALL_OLD' } as const;
+    if (action.Put) return (await client.send(new PutItemCommand({ ...action.Put, ...old }))).Attributes;
+    if (action.Update) return (await client.send(new UpdateItemCommand({ ...action.Update, ...old }))).Attributes;
+    if (action.Delete) return (await client.send(new DeleteItemCommand({ ...action.Delete, ...old }))).Attributes;
+    const c = action.ConditionCheck!;
+    const probe = new UpdateItemCommand({
+      TableName: c.TableName,
+      Key: c.Key,
+      ConditionExpression: c.ConditionExpression,
+      ExpressionAttributeNames: { ...c.ExpressionAttributeNames, '#localTxProbe': 'localTxProbe' },
+      ExpressionAttributeValues: c.ExpressionAttributeValues,
+      UpdateExpression: 'REMOVE #localTxProbe',
+      ...old,
+    });
+    return (await client.send(probe)).Attributes;
   }
 
-  async function transact(items: TransactWriteItem[]): Promise<void> {
-    if (!items.length || items.length > 100)
-      throw Object.assign(new Error('TransactItems must have 1 to 100 items'), { type: 'ValidationException' });
+  /** The item each action touches; validation errors as DynamoDB answers them. */
+  async function targetsOf(items: TransactWriteItem[]): Promise<Array<{ table: string; key: Item; lock: string }>> {
+    if (!items.length || items.length > 100) throw validation('TransactItems must have 1 to 100 items');
     const targets = await Promise.all(
       items.map(async (a) => {
         const table = (a.Put ?? a.Update ?? a.Delete ?? a.ConditionCheck)?.TableName;
-        if (!table) throw Object.assign(new Error('Each TransactItem needs exactly one action'), { type: 'ValidationException' });
+        if (!table) throw validation('Each TransactItem needs exactly one action');
         const key = a.Put ? await keyOf(table, a.Put.Item ?? {}) : (a.Update ?? a.Delete ?? a.ConditionCheck)!.Key!;
-        return { table, key };
+        return { table, key, lock: itemLock(table, key) };
       }),
     );
-    const ids = targets.map((t) => `${t.table}|${JSON.stringify(Object.entries(t.key).sort())}`);
-    if (new Set(ids).size !== ids.length) {
-      throw Object.assign(new Error('Transaction request cannot include multiple operations on one item'), {
-        type: 'ValidationException',
-      });
+    if (new Set(targets.map((t) => t.lock)).size !== targets.length)
+      throw validation('Transaction request cannot include multiple operations on one item');
+    return targets;
+  }
+
+  async function transact(items: TransactWriteItem[]): Promise<void> {
+    const targets = await targetsOf(items);
+    const release = await locks.acquire([
+      ...targets.map((t): [string, LockMode] => [tableLock(t.table), 'intent']),
+      ...targets.map((t): [string, LockMode] => [t.lock, 'exclusive']),
+    ]);
+    try {
+      await run(items, targets);
+    } finally {
+      release();
     }
-    const snapshots = await Promise.all(
-      targets.map(
-        async (t) => (await client.send(new GetItemCommand({ TableName: t.table, Key: t.key, ConsistentRead: true }))).Item,
-      ),
-    );
-    const applied: number[] = [];
-    const restore = async () => {
-      for (const i of applied.reverse()) {
-        const t = targets[i]!;
-        const before = snapshots[i];
-        if (before) await client.send(new PutItemCommand({ TableName: t.table, Item: before }));
-        else await client.send(new DeleteItemCommand({ TableName: t.table, Key: t.key }));
-      }
-    };
-    // Past a failed condition the rest are still evaluated, so the caller learns every failing item (e.g. every short line).
-    const failed = new Set<number>();
-    for (let i = 0; i < items.length; i++) {
-      try {
-        await apply(items[i]!);
-        applied.push(i);
-      } catch (error) {
-        if (!(error instanceof DynamoDBServiceException && error.name === 'ConditionalCheckFailedException')) {
-          await restore();
-          throw error;
-        }
-        failed.add(i);
-      }
-    }
-    if (failed.size) {
-      await restore();
+  }
+
+  // Items are distinct and every condition is evaluated against the state before the transaction, so the writes,
+  // and the restores, go in parallel.
+  async function run(items: TransactWriteItem[], targets: Array<{ table: string; key: Item }>): Promise<void> {
+    const outcomes = await Promise.allSettled(items.map(apply));
+    const failures = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+    if (failures.length) {
+      await Promise.all(outcomes.map((o, i) => (o.status === 'fulfilled' ? restore(targets[i]!, o.value) : undefined)));
+      const other = failures.find(
+        (e) => !(e instanceof DynamoDBServiceException && e.name === 'ConditionalCheckFailedException'),
+      );
+      if (other) throw other;
+      // Every failed condition is named, so the caller learns every failing item (e.g. every short line).
       throw new Cancelled(
-        items.map((_, j) =>
-          failed.has(j) ? { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' } : { Code: 'None' },
+        outcomes.map((o) =>
+          o.status === 'rejected'
+            ? { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' }
+            : { Code: 'None' },
         ),
       );
     }
     // A condition check must leave no trace, not even an empty item where there was none.
-    for (let i = 0; i < items.length; i++) {
-      if (items[i]!.ConditionCheck && !snapshots[i])
-        await client.send(new DeleteItemCommand({ TableName: targets[i]!.table, Key: targets[i]!.key }));
+    await Promise.all(
+      outcomes.map((o, i) =>
+        items[i]!.ConditionCheck && o.status === 'fulfilled' && !o.value ? restore(targets[i]!, undefined) : undefined,
+      ),
+    );
+  }
+
+  const restore = (t: { table: string; key: Item }, before: Item | undefined) =>
+    before
+      ? client.send(new PutItemCommand({ TableName: t.table, Item: before }))
+      : client.send(new DeleteItemCommand({ TableName: t.table, Key: t.key }));
+
+  /** The locks a request other than a transaction takes: its item for single-item requests, else its tables. */
+  async function locksOf(operation: string, body: Record<string, unknown>): Promise<Array<[string, LockMode]>> {
+    const table = typeof body.TableName === 'string' ? body.TableName : undefined;
+    if (SINGLE_ITEM.has(operation)) {
+      if (!table) return [];
+      const key = operation === 'PutItem' ? await keyOf(table, (body.Item ?? {}) as Item).catch(() => null) : body.Key;
+      // Without a key (or a table) dynalite answers the validation error: nothing to lock.
+      return key && typeof key === 'object' ? [[itemLock(table, key as Item), 'shared']] : [];
     }
+    // Query, Scan, the batches and anything else that names tables: a table lock, so no multi-item read sees half a
+    // transaction. Control-plane requests (DescribeTable...) take it too; they only wait for transactions in flight.
+    const tables = [...(table ? [table] : []), ...Object.keys((body.RequestItems ?? {}) as object)];
+    return tables.map((t) => [tableLock(t), 'shared']);
   }
 
   const send = (res: ServerResponse, status: number, body: unknown) => {
@@ -180,39 +231,46 @@ export function addTransactions(server: Server, endpoint: string): { close(): vo
     res.end(JSON.stringify(body));
   };
 
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (req.headers['x-local-transaction'] === bypass) return original(req, res);
-    const target = String(req.headers['x-amz-target'] ?? '');
-    if (target !== 'DynamoDB_20120810.TransactWriteItems') {
-      void lock.acquire(false).then((release) => {
-        res.once('close', release);
-        res.once('finish', release);
-        original(req, res);
-      });
-      return;
+  async function transactRequest(body: { TransactItems?: TransactWriteItem[] }, res: ServerResponse): Promise<void> {
+    try {
+      await transact(body.TransactItems ?? []);
+      send(res, 200, {});
+    } catch (error) {
+      if (error instanceof Cancelled) {
+        send(res, 400, {
+          __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
+          message: error.message,
+          CancellationReasons: error.reasons,
+        });
+      } else {
+        const type = (error as { type?: string; name?: string }).type ?? (error as Error).name ?? 'InternalServerError';
+        send(res, 400, { __type: `com.amazonaws.dynamodb.v20120810#${type}`, message: (error as Error).message });
+      }
     }
+  }
+
+  /** Hands a request whose body was read to dynalite, as if it came straight from the socket. */
+  const forward = (req: IncomingMessage, body: Buffer, res: ServerResponse) =>
+    original(Object.assign(Readable.from([body]), { headers: req.headers, method: req.method, url: req.url }) as never, res);
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (req.headers['x-local-transaction'] === bypass || req.method !== 'POST') return original(req, res);
+    const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
-      const release = await lock.acquire(true);
+      const raw = Buffer.concat(chunks);
+      let body: Record<string, unknown> | null = null;
       try {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { TransactItems?: TransactWriteItem[] };
-        await transact(body.TransactItems ?? []);
-        send(res, 200, {});
-      } catch (error) {
-        if (error instanceof Cancelled) {
-          send(res, 400, {
-            __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
-            message: error.message,
-            CancellationReasons: error.reasons,
-          });
-        } else {
-          const type = (error as { type?: string; name?: string }).type ?? (error as Error).name ?? 'InternalServerError';
-          send(res, 400, { __type: `com.amazonaws.dynamodb.v20120810#${type}`, message: (error as Error).message });
-        }
-      } finally {
-        release();
-      }
+        body = JSON.parse(raw.toString('utf8') || '{}');
+      } catch {}
+      // dynalite answers what is not a JSON object (SerializationException); there is nothing to lock.
+      if (typeof body !== 'object' || body === null) return forward(req, raw, res);
+      if (operation === 'TransactWriteItems') return transactRequest(body, res);
+      const release = await locks.acquire(await locksOf(operation, body));
+      res.once('close', release);
+      res.once('finish', release);
+      forward(req, raw, res);
     });
   });
   return { close: () => client.destroy() };
