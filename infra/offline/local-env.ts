@@ -7,6 +7,9 @@ export function localPowertoolsEnv(env: NodeJS.ProcessEnv = process.env): Record
   return {
     POWERTOOLS_SERVICE_NAME: 'shop-offline',
     POWERTOOLS_TRACE_ENABLED: 'false',
+    // With tracing off, the X-Ray SDK's automatic mode only costs: at import it enables a cls-hooked async hook that
+    // tracks every promise's creation and destruction (~8 % of the runtime's CPU under the order-flow load).
+    AWS_XRAY_MANUAL_MODE: 'true',
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: env.LOG_LEVEL ?? 'WARN',
   };
