@@ -75,10 +75,16 @@ describe('function bundles', () => {
     }
   });
 
-  it('of the public product reads carry the mongodb driver but not mongoose (their cold start, issue 13)', async () => {
+  it('of the catalog and history reads carry the mongodb driver but not mongoose (their cold start, issue 13)', async () => {
     const root = join(import.meta.dirname, '..');
-    const reads = catalogFunctions(services).filter((f) => ['products-get-product', 'products-list-products'].includes(f.id));
-    expect(reads).toHaveLength(2);
+    const ids = [
+      'products-get-product',
+      'products-list-products',
+      'notifications-list-notifications',
+      'notifications-list-user-notifications',
+    ];
+    const reads = catalogFunctions(services).filter((f) => ids.includes(f.id));
+    expect(reads).toHaveLength(ids.length);
     for (const fn of reads) {
       const { metafile } = await build({
         ...esbuildOptions(join(root, fn.entry), join(tmpdir(), `${fn.id}.mjs`)),

@@ -6,6 +6,7 @@ import { ContactUnknown, DeliveryInProgress, ProviderRejected } from './domain/e
 import { handleEvent, type NotificationsDeps } from './domain/notifications.ts';
 import type { EmailMessage, EmailProvider, NotificationRecord } from './domain/ports.ts';
 import { handler as consume } from './handlers/consume-events.ts';
+import { notificationsReads } from './read-composition.ts';
 import { envelope, manualClock, orderConfirmed, registered, sqsRecord } from './test-support.ts';
 
 let service: NotificationsService;
@@ -294,5 +295,22 @@ describe('history listing', () => {
     await expect(
       listUserNotifications(service.deps, { userId: newId('usr'), role: 'customer' }, userId, { limit: 3 }),
     ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+
+    // The routes' driver-only reader pages exactly as the store over mongoose, for the user and for an admin (everyone's).
+    const { listNotifications } = await import('./domain/history.ts');
+    const reads = await notificationsReads();
+    for (const [principal, limit] of [
+      [me, 2],
+      [{ userId: newId('usr'), role: 'admin' as const }, 7],
+    ] as const) {
+      let cursor: string | undefined;
+      for (let page = 0; page < 3; page++) {
+        const viaReader = await listNotifications(reads, principal, { limit, cursor });
+        expect(viaReader.items.length).toBeGreaterThan(0);
+        expect(viaReader).toEqual(await listNotifications(service.deps, principal, { limit, cursor }));
+        if (!viaReader.nextCursor) break;
+        cursor = viaReader.nextCursor;
+      }
+    }
   });
 });

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { cursorId, decodeCursor, encodeCursor } from '../../../shared/cursor.ts';
 import { NotFound } from '../../../shared/errors.ts';
 import type { Principal } from '../../../shared/http/handler.ts';
-import type { NotificationHistory, NotificationRecord } from './ports.ts';
+import type { NotificationHistoryReader, NotificationRecord } from './ports.ts';
 
 /** What a notification's user (or an admin) sees of it: no lease, attempts or provider errors. */
 const VIEW_FIELDS = [
@@ -37,7 +37,7 @@ function view(r: NotificationRecord): NotificationView {
 /** Where a page of history ended: the last item's time of occurrence and its id (the tie-break). */
 const PageEnd = z.object({ occurredAt: z.iso.datetime(), id: cursorId }).strict();
 
-async function page(history: NotificationHistory, userId: string | undefined, request: PageRequest): Promise<HistoryPage> {
+async function page(history: NotificationHistoryReader, userId: string | undefined, request: PageRequest): Promise<HistoryPage> {
   const after = request.cursor ? decodeCursor(request.cursor, PageEnd) : undefined;
   // One more than asked tells whether another page exists without a count.
   const rows = await history.list({ userId, after, limit: request.limit + 1 });
@@ -50,13 +50,17 @@ async function page(history: NotificationHistory, userId: string | undefined, re
 }
 
 /** `GET /notifications`: a customer's own history; an admin's view is everyone's. Newest first. */
-export async function listNotifications(deps: { history: NotificationHistory }, principal: Principal, request: PageRequest) {
+export async function listNotifications(
+  deps: { history: NotificationHistoryReader },
+  principal: Principal,
+  request: PageRequest,
+) {
   return page(deps.history, principal.role === 'admin' ? undefined : principal.userId, request);
 }
 
 /** `GET /notifications/user/{userId}`: the user themself or an admin; anyone else learns nothing (404). */
 export async function listUserNotifications(
-  deps: { history: NotificationHistory },
+  deps: { history: NotificationHistoryReader },
   principal: Principal,
   userId: string,
   request: PageRequest,

@@ -66,7 +66,12 @@ export interface HistoryQuery {
   limit: number;
 }
 
-export interface NotificationHistory {
+/** What the history routes read (served without the consumer's dependencies). */
+export interface NotificationHistoryReader {
+  list(query: HistoryQuery): Promise<NotificationRecord[]>;
+}
+
+export interface NotificationHistory extends NotificationHistoryReader {
   /** Inserts the record as `sending`; the unique (eventId, channel) index makes one writer the owner. */
   claim(record: NotificationRecord): Promise<ClaimResult>;
   /**
@@ -78,7 +83,6 @@ export interface NotificationHistory {
   /** Ends the attempt without a result: `failed` (certainly not sent) or `sending` with the lease given up (unknown). */
   release(ref: NotificationRef, update: { status: 'failed' | 'sending'; lastError: string; leaseUntil: string }): Promise<void>;
   markUnconfirmed(ref: NotificationRef, lastError: string): Promise<void>;
-  list(query: HistoryQuery): Promise<NotificationRecord[]>;
   find(eventId: string, channel: Channel): Promise<NotificationRecord | null>;
 }
 

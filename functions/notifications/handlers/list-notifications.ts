@@ -1,6 +1,6 @@
 import { httpRoute } from '../../../shared/http/handler.ts';
-import { notificationsService } from '../composition.ts';
 import { listNotifications } from '../domain/history.ts';
+import { notificationsReads } from '../read-composition.ts';
 import { exampleHistoryPage, HistoryPage, HistoryQuery } from './schemas.ts';
 
 export const handler = httpRoute(
@@ -9,6 +9,6 @@ export const handler = httpRoute(
     schemas: { query: HistoryQuery, response: { status: 200, body: HistoryPage, example: exampleHistoryPage }, errors: [503] },
   },
   async ({ query, principal }) => ({
-    body: await listNotifications((await notificationsService()).deps, principal, query),
+    body: await listNotifications(await notificationsReads(), principal, query),
   }),
 );

@@ -1,6 +1,6 @@
 import { httpRoute } from '../../../shared/http/handler.ts';
-import { notificationsService } from '../composition.ts';
 import { listUserNotifications } from '../domain/history.ts';
+import { notificationsReads } from '../read-composition.ts';
 import { exampleHistoryPage, HistoryPage, HistoryQuery, UserNotificationsPath } from './schemas.ts';
 
 export const handler = httpRoute(
@@ -14,6 +14,6 @@ export const handler = httpRoute(
     },
   },
   async ({ path, query, principal }) => ({
-    body: await listUserNotifications((await notificationsService()).deps, principal, path.userId, query),
+    body: await listUserNotifications(await notificationsReads(), principal, path.userId, query),
   }),
 );

@@ -10,6 +10,7 @@ import type {
   NotificationRecord,
   NotificationRef,
 } from '../domain/ports.ts';
+import { MongoHistoryReader, NOTIFICATIONS_COLLECTION, type NotificationDocument, toRecord } from './history-reader.ts';
 
 /** MongoDB's duplicate key error (FerretDB and DocumentDB answer with the same code). */
 export const isDuplicateKey = (error: unknown): boolean => (error as { code?: number } | null)?.code === 11000;
@@ -48,7 +49,7 @@ const notificationSchema = new mongoose.Schema(
     sentAt: { type: String, default: null },
     correlationId: { type: String, required: true },
   },
-  { collection: 'notifications', versionKey: false, strict: 'throw' },
+  { collection: NOTIFICATIONS_COLLECTION, versionKey: false, strict: 'throw' },
 );
 // Exactly once per (event, channel): of concurrent deliveries of one event, one insert wins the claim.
 notificationSchema.index({ eventId: 1, channel: 1 }, { unique: true, name: 'event_channel_unique' });
@@ -57,10 +58,8 @@ notificationSchema.index({ userId: 1, occurredAt: -1, id: -1 });
 notificationSchema.index({ occurredAt: -1, id: -1 });
 
 type ContactDocument = Omit<Contact, 'userId'> & { _id: string };
-type NotificationDocument = NotificationRecord & { _id: string };
 
 const toContact = ({ _id, ...rest }: ContactDocument): Contact => ({ userId: _id, ...rest });
-const toRecord = ({ _id, ...rest }: NotificationDocument): NotificationRecord => rest;
 /**
  * The document key is the pair itself (`<eventId>:<channel>`): FerretDB answers an `_id` lookup without scanning (it
  * pushes no other filter down), and a second insert of the pair fails on the key as well as on the unique index.
@@ -103,9 +102,12 @@ export class MongoContactStore implements ContactStore {
 
 export class MongoNotificationHistory implements NotificationHistory {
   private readonly model: mongoose.Model<NotificationDocument>;
+  /** The listing, shared with the history routes' mongoose-free path (read-composition.ts). */
+  private readonly reader: MongoHistoryReader;
   constructor(connection: Connection) {
     this.model = (connection.models.Notification ??
       connection.model('Notification', notificationSchema)) as mongoose.Model<NotificationDocument>;
+    this.reader = new MongoHistoryReader(this.collection);
   }
   private get collection(): Collection<NotificationDocument> {
     return this.model.collection as unknown as Collection<NotificationDocument>;
@@ -168,22 +170,8 @@ export class MongoNotificationHistory implements NotificationHistory {
     return doc ? toRecord(doc) : null;
   }
 
-  async list(query: HistoryQuery): Promise<NotificationRecord[]> {
-    const and: Record<string, unknown>[] = [];
-    if (query.userId) and.push({ userId: query.userId });
-    if (query.after)
-      and.push({
-        $or: [
-          { occurredAt: { $lt: query.after.occurredAt } },
-          { occurredAt: query.after.occurredAt, id: { $lt: query.after.id } },
-        ],
-      });
-    const filter = and.length === 0 ? {} : and.length === 1 ? and[0]! : { $and: and };
-    const docs = await this.collection
-      .find(filter, { sort: { occurredAt: -1, id: -1 }, limit: query.limit })
-      .toArray()
-      .catch(mongoUnavailable);
-    return docs.map(toRecord);
+  list(query: HistoryQuery): Promise<NotificationRecord[]> {
+    return this.reader.list(query);
   }
 
   /** Everything, for tests and benches. */
