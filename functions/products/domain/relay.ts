@@ -4,6 +4,8 @@ import type { EventPublisher, Outbox, PendingEvents } from './ports.ts';
 export interface RelayReport {
   published: number;
   failed: number;
+  /** Outbox records this pass took (with or without events). */
+  records: number;
 }
 
 /**
@@ -17,7 +19,7 @@ export async function relayOutbox(
   options: { limit?: number; key?: string; beforeAcknowledge?: (record: PendingEvents) => Promise<void> } = {},
 ): Promise<RelayReport> {
   const records = await outbox.pending(options.limit ?? 100, options.key);
-  const report: RelayReport = { published: 0, failed: 0 };
+  const report: RelayReport = { published: 0, failed: 0, records: records.length };
   for (const record of records) {
     await options.beforeAcknowledge?.(record);
     let published = record.events.map((e) => e.id);
