@@ -240,7 +240,9 @@ try {
       ]),
     ),
   );
-  recordResults('load', { seconds, rows, getVsFloor: Number((getRps / floorRps).toFixed(2)), orderFlows });
+  // A partial run (BENCH_ORDERS_ONLY) would overwrite the full table in latest.json with an empty one.
+  if (!process.env.BENCH_ORDERS_ONLY)
+    recordResults('load', { seconds, rows, getVsFloor: Number((getRps / floorRps).toFixed(2)), orderFlows });
 } finally {
   if (floor) await stop(floor.child);
   await stop(platform.child);
