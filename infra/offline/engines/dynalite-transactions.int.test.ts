@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import {
@@ -341,6 +341,36 @@ describe('TransactWriteItems locking, with a transaction held open', () => {
     expect(await tx.promise).toEqual(['None', 'ConditionalCheckFailed']);
     expect(n(await getD.promise)).toBe(0);
     expect(await partition(pk, A, local)).toHaveLength(1); // the check left no item e behind
+  });
+
+  it('releases the lock of a request whose caller hung up while it waited: the item and its table stay usable', async () => {
+    const pk = `H#${randomUUID()}`;
+    await put(pk, 'h', 0, A, local);
+    const gate = park(`"${pk}"},"sk":{"S":"h"}`);
+    const tx = watch(transact([add(pk, 'h', 1, A)], local));
+    await gate.arrived;
+    // A GetItem of the held item, read in full by the layer and queued behind the transaction, then abandoned (as an
+    // SDK request timeout destroys its socket).
+    const received = new Promise<void>((resolve) =>
+      server.prependListener('request', (req: IncomingMessage) => {
+        if (req.headers['x-amz-target'] === 'DynamoDB_20120810.GetItem') req.once('end', () => setImmediate(resolve));
+      }),
+    );
+    const abandoned = request({
+      host: '127.0.0.1',
+      port: (server.address() as AddressInfo).port,
+      method: 'POST',
+      headers: { 'x-amz-target': 'DynamoDB_20120810.GetItem', 'content-type': 'application/x-amz-json-1.0' },
+    });
+    abandoned.on('error', () => {});
+    abandoned.end(JSON.stringify({ TableName: A, Key: key(pk, 'h'), ConsistentRead: true }));
+    await received;
+    abandoned.destroy();
+    gate.open();
+    expect(await tx.promise).toBe('ok');
+    // With the lock leaked, both of these would wait for ever (the test's timeout).
+    expect(await transact([add(pk, 'h', 1, A)], local)).toBe('ok');
+    expect((await partition(pk, A, local)).map(n)).toEqual([2]);
   });
 
   it('completes transactions taking the same items of two tables in opposite orders, with readers of both', async () => {

@@ -184,7 +184,7 @@ export function addTransactions(server: Server, endpoint: string): { close(): vo
     const outcomes = await Promise.allSettled(items.map(apply));
     const failures = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
     if (failures.length) {
-      await Promise.all(outcomes.map((o, i) => (o.status === 'fulfilled' ? restore(targets[i]!, o.value) : undefined)));
+      await settleAll(outcomes.map((o, i) => (o.status === 'fulfilled' ? restore(targets[i]!, o.value) : undefined)));
       const other = failures.find(
         (e) => !(e instanceof DynamoDBServiceException && e.name === 'ConditionalCheckFailedException'),
       );
@@ -199,11 +199,17 @@ export function addTransactions(server: Server, endpoint: string): { close(): vo
       );
     }
     // A condition check must leave no trace, not even an empty item where there was none.
-    await Promise.all(
+    await settleAll(
       outcomes.map((o, i) =>
         items[i]!.ConditionCheck && o.status === 'fulfilled' && !o.value ? restore(targets[i]!, undefined) : undefined,
       ),
     );
+  }
+
+  /** Waits for every write, then throws the first failure: the locks are released only once none is still running. */
+  async function settleAll(writes: Array<Promise<unknown> | undefined>): Promise<void> {
+    const failed = (await Promise.allSettled(writes)).find((o) => o.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   const restore = (t: { table: string; key: Item }, before: Item | undefined) =>
@@ -268,8 +274,15 @@ export function addTransactions(server: Server, endpoint: string): { close(): vo
       if (typeof body !== 'object' || body === null) return forward(req, raw, res);
       if (operation === 'TransactWriteItems') return transactRequest(body, res);
       const release = await locks.acquire(await locksOf(operation, body));
-      res.once('close', release);
-      res.once('finish', release);
+      // The caller hung up while queued (an SDK timeout destroys the socket): nothing to serve, nothing to write.
+      if (res.destroyed || req.socket.destroyed) return release();
+      // Held until dynalite has done the work and answers, even if the caller hangs up meanwhile: a socket's close
+      // is no sign that dynalite's write is over, and a lock released on it early could let a transaction undo it.
+      const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+      res.end = ((...args: unknown[]) => {
+        release();
+        return end(...args);
+      }) as typeof res.end;
       forward(req, raw, res);
     });
   });
