@@ -296,7 +296,8 @@ describe('history listing', () => {
       listUserNotifications(service.deps, { userId: newId('usr'), role: 'customer' }, userId, { limit: 3 }),
     ).rejects.toMatchObject({ code: 'NOT_FOUND' });
 
-    // The routes' driver-only reader pages exactly as the store over mongoose, for the user and for an admin (everyone's).
+    // The routes' driver-only wiring pages as the store over mongoose does, for the user and for an admin (everyone's):
+    // both run the same reader class, so this proves the composition's database and collection, not the query.
     const { listNotifications } = await import('./domain/history.ts');
     const reads = await notificationsReads();
     for (const [principal, limit] of [

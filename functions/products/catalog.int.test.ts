@@ -210,7 +210,9 @@ describe('search, filters and sorts', () => {
     ]);
   });
 
-  it("the read routes' driver-only reader answers exactly as the store over mongoose, page by page", async () => {
+  it("the read routes' driver-only wiring reaches the same database and collection as the store over mongoose, page by page", async () => {
+    // Both sides run the same reader class (the store delegates its reads to it), so this proves the driver-only
+    // composition's wiring (URI, database, collection, projection), not the queries: the tests above prove those.
     const reads = await productsReads();
     const { catalogStore } = await productsService();
     // A deleted product of the same category (invisible to the listings of the other tests here): resolved by id only.

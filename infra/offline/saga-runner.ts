@@ -326,11 +326,17 @@ export class LocalSagaRunner {
     const entry = { done: Promise.resolve(), again: true };
     this.saves.set(record.name, entry);
     entry.done = (async () => {
-      while (entry.again) {
-        entry.again = false;
-        await this.options.store.save(structuredClone(record)).catch(() => {});
+      try {
+        while (entry.again) {
+          entry.again = false;
+          // A store that throws (even synchronously) loses that write, never the next ones.
+          await Promise.resolve()
+            .then(() => this.options.store.save(structuredClone(record)))
+            .catch(() => {});
+        }
+      } finally {
+        this.saves.delete(record.name);
       }
-      this.saves.delete(record.name);
     })();
   }
 
