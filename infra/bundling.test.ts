@@ -75,9 +75,10 @@ describe('function bundles', () => {
     }
   });
 
-  it('of the catalog and history reads carry the mongodb driver but not mongoose (their cold start, issue 13)', async () => {
+  it('of the catalog and history reads and the health check carry the mongodb driver but not mongoose (issue 13)', async () => {
     const root = join(import.meta.dirname, '..');
     const ids = [
+      'gateway-health',
       'products-get-product',
       'products-list-products',
       'notifications-list-notifications',

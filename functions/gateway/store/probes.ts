@@ -1,6 +1,6 @@
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { config } from '../../../shared/config.ts';
-import { mongoFor } from '../../../shared/db/mongo.ts';
+import { mongoDatabase } from '../../../shared/db/mongo-client.ts';
 import { poolFor } from '../../../shared/db/postgres.ts';
 import { mongoServices, postgresServices } from '../../catalog.ts';
 import type { Probe } from '../domain/health.ts';
@@ -25,8 +25,8 @@ export function storeProbes(): Probe[] {
     probes.push({
       name: `mongo:${service}`,
       check: async () => {
-        const conn = await mongoFor(service);
-        const ping = await conn.db?.admin().command({ ping: 1 });
+        // The bare driver, as the public reads use: a health check need not load mongoose (~500 KB of bundle).
+        const ping = await (await mongoDatabase(service)).command({ ping: 1 });
         return ping?.ok === 1 ? 'ping ok' : `ping ${JSON.stringify(ping)}`;
       },
     });
