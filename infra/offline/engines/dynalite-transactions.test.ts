@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LockManager, type LockMode } from './dynalite-transactions.ts';
+import { itemLock, LockManager, type LockMode } from './dynalite-transactions.ts';
 
 // Grants happen synchronously or in microtasks, so once the queue has drained every grant that can happen has happened.
 const settle = () => new Promise((r) => setImmediate(r));
@@ -118,5 +118,16 @@ describe('LockManager', () => {
       }),
     );
     expect(done).toBe(200);
+  });
+});
+
+describe('item lock names', () => {
+  it('name an item by its key whatever the attribute order or the spelling of a number', () => {
+    const a = itemLock('t', { pk: { S: 'x' }, sk: { N: '1' } });
+    expect(itemLock('t', { sk: { N: '1.0' }, pk: { S: 'x' } })).toBe(a);
+    expect(itemLock('t', { pk: { S: 'x' }, sk: { N: '1e0' } })).toBe(a);
+    expect(itemLock('t', { pk: { S: 'x' }, sk: { N: '2' } })).not.toBe(a);
+    expect(itemLock('t', { pk: { S: 'x' }, sk: { S: '1' } })).not.toBe(a);
+    expect(itemLock('u', { pk: { S: 'x' }, sk: { N: '1' } })).not.toBe(a);
   });
 });

@@ -26,7 +26,13 @@ const compatible = (held: LockMode, wanted: LockMode) => held === wanted && held
 /** Lock names: tables sort before items, so every request takes its table locks first. */
 export const tableLock = (table: string) => `0|${table}`;
 export const itemLock = (table: string, key: Item) =>
-  `1|${table}|${JSON.stringify(Object.entries(key).sort(([a], [b]) => (a < b ? -1 : 1)))}`;
+  `1|${table}|${JSON.stringify(
+    Object.entries(key)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      // One number, one lock: `1`, `1.0` and `1e0` name the same item. (Past double precision two numbers may share a
+      // lock, which only serialises them.)
+      .map(([name, value]) => [name, value.N === undefined ? value : { N: String(Number(value.N)) }]),
+  )}`;
 
 /**
  * Named locks, each granted first come first served (a request never overtakes an earlier incompatible one, so
@@ -273,6 +279,9 @@ export function addTransactions(server: Server, endpoint: string): { close(): vo
       // dynalite answers what is not a JSON object (SerializationException); there is nothing to lock.
       if (typeof body !== 'object' || body === null) return forward(req, raw, res);
       if (operation === 'TransactWriteItems') return transactRequest(body, res);
+      // A table made again may have another key: its key schema is read afresh.
+      if ((operation === 'DeleteTable' || operation === 'CreateTable') && typeof body.TableName === 'string')
+        keySchemas.delete(body.TableName);
       const release = await locks.acquire(await locksOf(operation, body));
       // The caller hung up while queued (an SDK timeout destroys the socket): nothing to serve, nothing to write.
       if (res.destroyed || req.socket.destroyed) return release();
