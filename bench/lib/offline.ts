@@ -58,11 +58,21 @@ export async function startOffline(dataDir: string, extraEnv: Record<string, str
   };
 }
 
-/** CPU seconds (user + system) of one process alone, from /proc. */
-export async function processCpuSeconds(pid: number): Promise<number> {
+/** A process's parent and CPU ticks from /proc/<pid>/stat (fields after the command name, which may hold spaces). */
+async function procStat(pid: number | string): Promise<{ ppid: number; own: number; reapedChildren: number }> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime; USER_HZ is 100 on Linux
+  // fields[1] = ppid; [11..14] = utime, stime, cutime, cstime
+  return {
+    ppid: Number(fields[1]),
+    own: Number(fields[11]) + Number(fields[12]),
+    reapedChildren: Number(fields[13]) + Number(fields[14]),
+  };
+}
+
+/** CPU seconds (user + system) of one process alone, from /proc. */
+export async function processCpuSeconds(pid: number): Promise<number> {
+  return (await procStat(pid)).own / 100; // USER_HZ is 100 on Linux
 }
 
 /** CPU seconds (user + system, with reaped children) of a process and every live descendant, from /proc. */
@@ -72,11 +82,8 @@ export async function treeCpuSeconds(pid: number): Promise<number> {
   for (const name of await readdir('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const stat = await readFile(`/proc/${name}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // fields[1] = ppid; [11..14] = utime, stime, cutime, cstime
-      const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-      stats.set(Number(name), { ppid: Number(fields[1]), ticks });
+      const { ppid, own, reapedChildren } = await procStat(name);
+      stats.set(Number(name), { ppid, ticks: own + reapedChildren });
     } catch {
       // exited while listing
     }
