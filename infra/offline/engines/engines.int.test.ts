@@ -101,7 +101,8 @@ describe('embedded engines (started once by the integration global setup)', () =
       expect(await coll.findOne({ _id: 'k8', n: 9 })).toBeNull();
       expect((await coll.deleteOne({ _id: 'k9', n: 8 })).deletedCount).toBe(0);
       const build = await conn.db!.admin().command({ buildInfo: 1 });
-      if (build.ferretdbVersion ?? build.ferretdb) {
+      // FerretDB's plan (an external MongoDB explains differently; the semantics above hold for both).
+      if (build.ferretdbVersion) {
         const explain = await conn.db!.command({ explain: { find: coll.collectionName, filter: { _id: 'k7', v: { $lt: 9 } } } });
         expect(explain.filterPushdown).toBe(true);
         expect(JSON.stringify(explain.queryPlanner)).toMatch(/USING INDEX \S+__id_/);
