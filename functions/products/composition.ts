@@ -9,7 +9,7 @@ import { logger } from '../../shared/observability.ts';
 import type { CatalogDeps } from './domain/catalog.ts';
 import { checkStockSignals, type InventoryDeps } from './domain/inventory.ts';
 import { type Clock, type PendingEvents, systemClock } from './domain/ports.ts';
-import { relayOutbox } from './domain/relay.ts';
+import { type RelayReport, relayOutbox } from './domain/relay.ts';
 import { MongoCatalogStore } from './store/catalog-mongo.ts';
 import { DynamoStockStore } from './store/stock-dynamo.ts';
 
@@ -57,17 +57,16 @@ export async function buildProductsService(
   const defaultPublisher = options.publisher ?? new EventBridgePublisher();
 
   let lastCatalogSweep = Number.NEGATIVE_INFINITY;
+  const skipped: RelayReport = { published: 0, failed: 0, records: 0 };
   const relay = async (publisher: EventPublisher = defaultPublisher) => {
     const fromStock = await relayOutbox(stockStore, publisher, { beforeAcknowledge: signals });
     // Signals raised just now sit in the stock outbox; one more pass sends them without waiting for the next run.
     // A first pass that took no record raised none (4 outbox queries saved on every idle or caught-up run).
-    const raised = fromStock.records
-      ? await relayOutbox(stockStore, publisher, { beforeAcknowledge: signals })
-      : { published: 0, failed: 0, records: 0 };
+    const raised = fromStock.records ? await relayOutbox(stockStore, publisher, { beforeAcknowledge: signals }) : skipped;
     const now = clock.now().getTime();
     // A clock that went back (a test's, or a corrected system clock) sweeps rather than waiting.
     const sweep = now < lastCatalogSweep || now - lastCatalogSweep >= settings.PRODUCTS_CATALOG_SWEEP_SECONDS * 1000;
-    const fromCatalog = sweep ? await relayOutbox(catalogStore, publisher) : { published: 0, failed: 0, records: 0 };
+    const fromCatalog = sweep ? await relayOutbox(catalogStore, publisher) : skipped;
     // A pass that found nothing waits out the interval; one that found events sweeps again on the next run.
     if (sweep) lastCatalogSweep = fromCatalog.published || fromCatalog.failed ? Number.NEGATIVE_INFINITY : now;
     return {
